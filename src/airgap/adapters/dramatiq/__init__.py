@@ -1,0 +1,1 @@
+"""Dramatiq: the task-queue port on a configured broker."""

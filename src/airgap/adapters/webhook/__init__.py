@@ -1,0 +1,1 @@
+"""Completion notifications over HTTP webhooks."""

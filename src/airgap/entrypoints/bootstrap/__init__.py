@@ -1,0 +1,1 @@
+"""Composition roots: build each network from settings and adapters."""

@@ -1,0 +1,1 @@
+"""The HTTP APIs: one Litestar app per network, on the shared plumbing in ``common``."""

@@ -1,0 +1,1 @@
+"""`airgap up`: both networks on one machine."""
