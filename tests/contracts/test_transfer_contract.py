@@ -47,6 +47,7 @@ from airgap.domain.model.records import (
     UserRecord,
 )
 from airgap.ports.transfer import BatchInbox, BatchOutbox, Carrier, InboundBatch
+from support.manifests import resealed
 
 Alteration = Callable[[bytes, bytes], tuple[bytes, bytes]]
 """What a carrier does to a batch on the way: ``(manifest, payload) -> (manifest, payload)``."""
@@ -356,7 +357,7 @@ def test_archive_and_quarantine_take_a_batch_out_of_pending(
 # --- what the inbox refuses -------------------------------------------------------------------
 
 
-def edit_manifest(**changes: Any) -> Alteration:
+def edit_manifest(*, reseal: bool = True, **changes: Any) -> Alteration:
     def alter(manifest: bytes, payload: bytes) -> tuple[bytes, bytes]:
         data = json.loads(manifest)
         for key, value in changes.items():
@@ -364,7 +365,7 @@ def edit_manifest(**changes: Any) -> Alteration:
                 del data[key]
             else:
                 data[key] = value
-        return json.dumps(data).encode(), payload
+        return json.dumps(resealed(data) if reseal else data).encode(), payload
 
     return alter
 
@@ -380,7 +381,7 @@ def replace_payload(edit: Callable[[bytes], bytes], *, rehash: bool) -> Alterati
         data = json.loads(manifest)
         data["payload_size"] = len(changed)
         data["payload_sha256"] = hashlib.sha256(changed).hexdigest()
-        return json.dumps(data).encode(), changed
+        return json.dumps(resealed(data)).encode(), changed
 
     return alter
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 
 from support.airgap_up import ADMIN_PASSWORD, DEMO_PASSWORD, Running, wait_for
+from support.manifests import resealed
 
 MATCH = {"index": "products", "query": {"match": {"name": "kettle"}}, "size": 5}
 QUERIES: list[tuple[str, dict[str, Any]]] = [
@@ -198,9 +200,8 @@ def _drop_corrupted_copy(running: Running, network: str, batch_type: str) -> Non
     data = bytearray(payload.read_bytes())
     data[len(data) // 2] ^= 0x01
     (inbox / f"{stem.replace(old_id, new_id)}.jsonl").write_bytes(bytes(data))
-    (inbox / f"{stem.replace(old_id, new_id)}.manifest.json").write_text(
-        manifest.read_text().replace(old_id, new_id)
-    )
+    renamed = resealed(json.loads(manifest.read_text().replace(old_id, new_id)))
+    (inbox / f"{stem.replace(old_id, new_id)}.manifest.json").write_text(json.dumps(renamed))
 
 
 def test_a_duplicate_batch_changes_nothing_and_a_corrupted_one_is_quarantined(

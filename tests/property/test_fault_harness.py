@@ -159,20 +159,6 @@ def deaths(calls: int, writes: tuple[KillPoint, ...] = ()) -> st.SearchStrategy[
 
 SETTLE_ROUNDS = 40
 
-#: Bugs the harness found that are reported and not yet fixed. Each has a strict expected
-#: failure in ``test_fault_harness_findings.py``; until its fix lands the harness steps
-#: around it (see where each name is used) so that it can look for new ones. Delete the
-#: entry together with the fix.
-KNOWN_BUGS = frozenset(
-    {
-        # Without a signature nothing checks a manifest's own bytes: a flipped digit in
-        # "sequence" or "acks" is believed, so the sender takes a lost batch for delivered
-        # and never re-sends it (and a flipped "batch_id" imports the batch under another
-        # name). Until fixed, the carrier spares those values in unsigned worlds; signed
-        # worlds get every flip.
-        "unsigned manifests are trusted",
-    }
-)
 PROFILE_LIMITS = {profile: PROFILE_DEFAULTS[profile].limits for profile in ProfileType}
 
 
@@ -193,12 +179,6 @@ class FaultHarness(RuleBasedStateMachine):
         self.accounts: list[Account] = []
         self.deaths: Counter[str] = Counter()
         self.workers = 0
-        if not self.world.signed and "unsigned manifests are trusted" in KNOWN_BUGS:
-            self.world.to_response.spared = self.world.to_request.spared = (
-                "sequence",
-                "acks",
-                "batch_id",
-            )
         for profile in PROFILES:
             user = create_user(
                 self.world.response,

@@ -1,9 +1,9 @@
 """Bugs the fault harness found, each as the smallest scenario that shows it.
 
-A bug not yet fixed is a strict expected failure, and has an entry in ``KNOWN_BUGS`` in
-``test_fault_harness.py`` that keeps the harness from walking into it again. When the fix
-lands, the test passes, pytest reports the unexpected pass as a failure, and whoever fixed it
-removes the mark and the entry: the test stays, as the bug's regression test.
+A bug not yet fixed is a strict expected failure (and the harness is kept from walking into
+it until the fix lands, so that it can look for new ones). When the fix lands, the test
+passes, pytest reports the unexpected pass as a failure, and whoever fixed it removes the
+mark: the test stays, as the bug's regression test.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
-from airgap.domain.model.batching import BatchType, ExportStatus
+from airgap.domain.model.batching import BatchType, ExportStatus, ImportStatus
 from airgap.domain.model.jobs import MAX_ATTEMPTS
 from airgap.domain.model.requests import RequestStatus
 from airgap.domain.services import request_transfer, response_transfer
@@ -124,16 +124,13 @@ def test_the_failure_of_an_abandoned_job_survives_the_death_of_the_worker_record
     assert view.request.error_message.startswith("abandoned")
 
 
-@pytest.mark.xfail(
-    reason="BUG: without a signature nothing verifies the manifest itself; a carrier that "
-    "flips one bit of 'sequence' makes the receiver acknowledge a batch that never arrived, "
-    "whose requests are then never re-sent or answered",
-    raises=AssertionError,
-    strict=True,
-)
 def test_a_bit_flipped_in_an_unsigned_manifest_loses_no_request(
     system: MemorySystem, user: uuid.UUID
 ) -> None:
+    """Found: without a signature nothing checked the manifest itself, so a carrier that
+    flipped one bit of "sequence" made the receiver acknowledge a batch that never arrived,
+    whose requests were then never re-sent or answered. The manifest's own checksum
+    (``manifest_sha256``) now refuses it, and the re-send rule does the rest."""
     carrier = HostileCarrier(
         MemoryPickup(system.request.outbox),  # type: ignore[arg-type]
         MemoryDropoff(system.response.inbox),  # type: ignore[arg-type]
@@ -148,7 +145,10 @@ def test_a_bit_flipped_in_an_unsigned_manifest_loses_no_request(
     carrier.deliver(0, Damage.DROP)  # batches 1 and 2 are lost on the way
     carrier.deliver(0, Damage.DROP)
     carrier.deliver(0, Damage.FLIP_MANIFEST, at, 1)  # batch 3 arrives saying "sequence":1
-    response_transfer.import_batches(system.response)
+    (refused,) = response_transfer.import_batches(system.response)
+    assert refused.status is ImportStatus.FAILED
+    assert refused.error_message is not None
+    assert "manifest_sha256 does not match" in refused.error_message
 
     for _ in range(5):  # a reliable carrier from now on, re-sends and all
         full_cycle(system)
@@ -157,4 +157,4 @@ def test_a_bit_flipped_in_an_unsigned_manifest_loses_no_request(
         response_transfer.resend_unacknowledged(system.response)
 
     statuses = [get_request(system.request, user, s.request.id).request.status for s in ids]
-    assert statuses == [RequestStatus.COMPLETED] * 3  # today: the first stays "exported"
+    assert statuses == [RequestStatus.COMPLETED] * 3

@@ -9,6 +9,7 @@ one-line message that names the field, so the batch reader can quarantine with a
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -281,9 +282,28 @@ def decode_record(line: bytes, *, max_depth: int = 32) -> TransferRecord:
     return record
 
 
+#: The manifest's own checksum: SHA-256 (hex) of the canonical JSON of every other field
+#: except ``signature``. A signature is optional, and without one nothing else would notice
+#: a carrier changing a digit of ``sequence`` or ``acks`` -- and a receiver that believes a
+#: wrong ``sequence`` acknowledges a batch it never got, whose requests are then never
+#: re-sent. The checksum guards against damage, not forgery (that is the signature's job).
+MANIFEST_CHECKSUM = "manifest_sha256"
+
+
 def manifest_to_json(manifest: Manifest) -> dict[str, Any]:
+    """The manifest's JSON object, ``manifest_sha256`` included."""
     data: dict[str, Any] = _shared().unstructure(manifest)
+    data[MANIFEST_CHECKSUM] = manifest_checksum(data)
     return data
+
+
+def manifest_checksum(data: Mapping[str, Any]) -> str:
+    """``manifest_sha256`` of a manifest's JSON object (as written or as read)."""
+    covered = {key: value for key, value in data.items() if key not in _UNCHECKED}
+    return hashlib.sha256(canonical_json(covered).encode("utf-8")).hexdigest()
+
+
+_UNCHECKED = frozenset({"signature", MANIFEST_CHECKSUM})
 
 
 def manifest_from_json(data: object) -> Manifest:
@@ -291,11 +311,20 @@ def manifest_from_json(data: object) -> Manifest:
     ``signature`` as ``null`` when unused): a reader never fills in what a writer left out."""
     if not isinstance(data, dict):
         raise ValueError("the manifest must be a JSON object")
-    missing = [name for name in _manifest_fields() if name not in data]
+    missing = [name for name in (*_manifest_fields(), MANIFEST_CHECKSUM) if name not in data]
     if missing:
         raise ValueError(f"bad manifest: missing keys {missing}")
     try:
-        manifest: Manifest = _shared().structure(data, Manifest)
+        intact = data[MANIFEST_CHECKSUM] == manifest_checksum(data)
+    except ValueError:  # a value canonical JSON cannot spell: not what any writer wrote
+        intact = False
+    if not intact:
+        raise ValueError(
+            f"{MANIFEST_CHECKSUM} does not match its contents (damaged or altered on the way)"
+        )
+    fields = {key: value for key, value in data.items() if key != MANIFEST_CHECKSUM}
+    try:
+        manifest: Manifest = _shared().structure(fields, Manifest)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
         raise ValueError(f"bad manifest: {_describe(error)}") from None
     return manifest
@@ -307,7 +336,8 @@ def _manifest_fields() -> tuple[str, ...]:
 
 
 def signed_bytes(manifest: Manifest) -> bytes:
-    """What a signature covers: the canonical JSON of the manifest without ``signature``."""
+    """What a signature covers: the canonical JSON of the manifest without ``signature``
+    (``manifest_sha256`` included)."""
     return signed_bytes_of_json(manifest_to_json(manifest))
 
 

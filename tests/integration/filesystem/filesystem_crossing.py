@@ -29,6 +29,7 @@ from airgap.domain.model.batching import (
     Network,
 )
 from airgap.domain.model.records import RequestRecord, TransferRecord
+from support.manifests import resealed
 
 T0 = datetime(2030, 5, 17, 9, 30, 0, 250_000, tzinfo=UTC)
 TO_RESPONSE = Channel(Network.REQUEST, Network.RESPONSE)
@@ -152,11 +153,11 @@ def deliver(
     (inbox / (manifest_name or written.manifest.manifest_name)).write_bytes(manifest)
 
 
-def edit_manifest(**changes: Any) -> Alteration:
+def edit_manifest(*, reseal: bool = True, **changes: Any) -> Alteration:
     def alter(manifest: bytes, payload: bytes) -> tuple[bytes, bytes]:
         data = json.loads(manifest)
         data.update(changes)
-        return json.dumps(data).encode(), payload
+        return json.dumps(resealed(data) if reseal else data).encode(), payload
 
     return alter
 
@@ -172,7 +173,7 @@ def edit_payload(edit: Callable[[bytes], bytes], *, rehash: bool = True) -> Alte
         data = json.loads(manifest)
         data["payload_size"] = len(changed)
         data["payload_sha256"] = hashlib.sha256(changed).hexdigest()
-        return json.dumps(data).encode(), changed
+        return json.dumps(resealed(data)).encode(), changed
 
     return alter
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from airgap.entrypoints.cli.main import cli
+from support.manifests import resealed
 
 
 def run(*args: str | Path) -> Result:
@@ -92,11 +93,11 @@ def test_a_signed_encrypted_sample_needs_the_right_keys(
     assert "wrong destination" in one_line_error(elsewhere)
 
 
-def _edit_manifest(**changes: object) -> Callable[[Path, Path], None]:
+def _edit_manifest(*, reseal: bool = True, **changes: object) -> Callable[[Path, Path], None]:
     def edit(manifest: Path, _payload: Path) -> None:
         data = json.loads(manifest.read_bytes())
         data.update(changes)
-        manifest.write_text(json.dumps(data))
+        manifest.write_text(json.dumps(resealed(data) if reseal else data))
 
     return edit
 
@@ -109,7 +110,7 @@ def _rewrite_payload(edit: Callable[[bytes], bytes]) -> Callable[[Path, Path], N
         payload.write_bytes(changed)
         data = json.loads(manifest.read_bytes())
         data.update(payload_size=len(changed), payload_sha256=hashlib.sha256(changed).hexdigest())
-        manifest.write_text(json.dumps(data))
+        manifest.write_text(json.dumps(resealed(data)))
 
     return apply
 
@@ -133,6 +134,10 @@ BROKEN: dict[str, tuple[Callable[[Path, Path], None], str]] = {
         "payload size mismatch: manifest says",
     ),
     "record-count mismatch": (_edit_manifest(record_count=6), "record count mismatch"),
+    "damaged manifest": (
+        _edit_manifest(sequence=2, reseal=False),
+        "manifest_sha256 does not match its contents",
+    ),
     "bad signature": (_edit_manifest(sequence=2), "bad signature"),
     "oversize": (_edit_manifest(payload_size=65 * 1024 * 1024), "payload larger than"),
     "malformed record": (_rewrite_payload(_second_line(b"{not json")), "malformed record 2"),

@@ -39,6 +39,12 @@ def _canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _check_own_checksum(manifest: dict[str, object]) -> None:
+    """Section 4: SHA-256 of the canonical JSON without signature and manifest_sha256."""
+    covered = {k: v for k, v in manifest.items() if k not in ("signature", "manifest_sha256")}
+    assert hashlib.sha256(_canonical(covered)).hexdigest() == manifest["manifest_sha256"]
+
+
 def _check_names(names: str, manifest: dict[str, object]) -> None:
     for name in names.splitlines():
         match = NAME.fullmatch(name)
@@ -53,6 +59,7 @@ def test_an_independent_reader_accepts_the_plain_example(document: dict[str, str
     manifest = json.loads(document["plain-manifest"])
     payload = (document["plain-payload"] + "\n").encode()
     _check_names(document["plain-names"], manifest)
+    _check_own_checksum(manifest)
     assert len(payload) == manifest["payload_size"]
     assert hashlib.sha256(payload).hexdigest() == manifest["payload_sha256"]
     records = [json.loads(line) for line in payload.decode().splitlines()]
@@ -65,6 +72,7 @@ def test_an_independent_reader_accepts_the_signed_encrypted_example(
 ) -> None:
     manifest = json.loads(document["secure-manifest"])
     _check_names(document["secure-names"], manifest)
+    _check_own_checksum(manifest)
     pairs = (line.split(":", 1) for line in document["keys"].splitlines())
     keys = {label.strip(): value.strip() for label, value in pairs}
     public = bytes.fromhex(keys["Ed25519 public key (hex)"])

@@ -1,7 +1,8 @@
 """Random damage to a batch on the way: whatever a carrier does to the bytes, the reader
 either refuses the batch with BatchRejected or reads exactly the records that were written
-(and, for a signed batch, exactly the manifest: only meaningless changes such as whitespace
-pass). It never raises anything else and never accepts a record that was not written."""
+and exactly the manifest (its own checksum, and the signature when there is one, leave only
+meaningless changes such as whitespace to pass). It never raises anything else and never
+accepts a record that was not written."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 from filesystem_crossing import Keys, header, make_keys, requests, write_batch
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from record_strategies import json_values
 
@@ -22,6 +23,7 @@ from airgap.adapters.filesystem.inbox import INTERNAL_ERROR, FilesystemInbox
 from airgap.domain.model.batching import Manifest, Network
 from airgap.domain.model.errors import BatchRejected
 from airgap.domain.model.records import TransferRecord
+from support.manifests import resealed
 
 MODES = ("plain", "signed+encrypted")
 
@@ -98,8 +100,7 @@ def refused_or_intact(pristine: Pristine, manifest: bytes, payload: bytes) -> st
         assert "\n" not in reason
         assert not reason.startswith(INTERNAL_ERROR), reason
         return reason
-    if pristine.mode != "plain":  # only a signature protects the manifest itself
-        assert parsed == pristine.parsed
+    assert parsed == pristine.parsed  # manifest_sha256 protects even an unsigned manifest
     assert tuple(records) == pristine.records
     return None
 
@@ -136,11 +137,13 @@ def test_the_manifest_cut_at_every_offset_is_refused(mode: str) -> None:
 
 
 def rehashed(manifest: bytes, payload: bytes) -> bytes:
+    """The manifest of ``payload`` as a liar would forge it: size and both checksums fixed
+    up, the signature dropped."""
     data = json.loads(manifest)
     data["payload_size"] = len(payload)
     data["payload_sha256"] = hashlib.sha256(payload).hexdigest()
     data["signature"] = None
-    return json.dumps(data).encode()
+    return json.dumps(resealed(data)).encode()
 
 
 def test_a_plain_payload_cut_anywhere_with_the_checksum_fixed_up_is_refused() -> None:
@@ -182,7 +185,7 @@ def test_any_bytes_as_a_manifest_are_refused(manifest: bytes) -> None:
     assert refused_or_intact(pristine, manifest, pristine.payload) is not None
 
 
-MANIFEST_KEYS = [field.name for field in attrs.fields(Manifest)]
+MANIFEST_KEYS = [field.name for field in attrs.fields(Manifest)] + ["manifest_sha256"]
 
 
 @given(
@@ -198,17 +201,36 @@ def test_any_json_object_as_a_manifest_is_refused(data: dict[str, object]) -> No
     value=json_values,
 )
 def test_any_one_field_replaced_never_crashes_the_reader(field: str, value: object) -> None:
-    """An unsigned manifest may be edited (nothing protects it but the signature the
-    receiver did not ask for); the reader still refuses or reads the records written."""
+    """An unsigned manifest may be forged (its checksum fixed up: only the signature the
+    receiver did not ask for would stop that); the reader still refuses or reads the
+    records written."""
     pristine = pristine_batch("plain")
     data = json.loads(pristine.manifest)
     data[field] = value
     try:
-        _, records = read(pristine, json.dumps(data).encode(), pristine.payload)
+        _, records = read(pristine, json.dumps(resealed(data)).encode(), pristine.payload)
     except BatchRejected as rejected:
         assert not rejected.reason.startswith(INTERNAL_ERROR), rejected.reason  # noqa: PT017
         return
     assert tuple(records) == pristine.records
+
+
+@given(
+    field=st.sampled_from([key for key in MANIFEST_KEYS if key != "signature"]),
+    value=json_values,
+)
+def test_any_one_field_changed_in_an_unsigned_manifest_is_refused(
+    field: str, value: object
+) -> None:
+    """Damage on the way, not forgery: the manifest's own checksum notices any change to a
+    value, so a receiver never believes a wrong sequence, ack or batch id."""
+    pristine = pristine_batch("plain")
+    data = json.loads(pristine.manifest)
+    assume(data[field] != value)
+    data[field] = value
+    reason = refused_or_intact(pristine, json.dumps(data).encode(), pristine.payload)
+    assert reason is not None
+    assert "manifest_sha256" in reason or "missing keys" in reason, reason
 
 
 @given(st.lists(st.binary(max_size=80), min_size=1, max_size=5), st.integers(0, 5))

@@ -122,7 +122,7 @@ class Damage(enum.Enum):
     FLIP_MANIFEST = "flip a manifest bit"
     # A bit flip that turns the last digit of a number in the manifest (a sequence, a size,
     # an ack) into another digit: the JSON stays valid, so only checks on the values
-    # themselves, or a signature, can notice.
+    # themselves, the manifest's own checksum, or a signature can notice.
     FLIP_MANIFEST_NUMBER = "flip a digit of a manifest number"
     TRUNCATE_MANIFEST = "truncate manifest"
 
@@ -130,15 +130,6 @@ class Damage(enum.Enum):
 _DIGITS = frozenset(b"0123456789")
 _NUMBER = re.compile(rb"[0-9]+")
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-
-
-def field_spans(manifest: bytes, fields: tuple[str, ...]) -> list[range]:
-    """Where the values of top-level ``fields`` lie in a manifest's JSON bytes."""
-    spans = []
-    for field in fields:
-        pattern = rb'"' + re.escape(field.encode()) + rb'"\s*:\s*(\{[^{}]*\}|[^,}]*)'
-        spans.extend(range(*m.span(1)) for m in re.finditer(pattern, manifest))
-    return spans
 
 
 def _flip(data: bytes, at: int, bit: int) -> bytes:
@@ -158,11 +149,9 @@ def _cut(data: bytes, position: int) -> bytes:
     return data[: position % len(data)] if data else data
 
 
-def damaged(
-    parcel: Parcel, damage: Damage, position: int, bit: int, spared: tuple[str, ...] = ()
-) -> Parcel:
+def damaged(parcel: Parcel, damage: Damage, position: int, bit: int) -> Parcel:
     """``parcel`` as it arrives after ``damage`` at byte ``position`` (taken modulo the
-    candidates). Bit flips leave the values of the manifest fields in ``spared`` alone."""
+    candidates)."""
     if damage is Damage.TRUNCATE_PAYLOAD:
         return attrs.evolve(parcel, payload=_cut(parcel.payload, position))
     if damage is Damage.FLIP_PAYLOAD:
@@ -173,15 +162,14 @@ def damaged(
         )
     if damage in (Damage.FLIP_MANIFEST, Damage.FLIP_MANIFEST_NUMBER):
         manifest = parcel.manifest
-        off_limits = {i for span in field_spans(manifest, spared) for i in span}
         if damage is Damage.FLIP_MANIFEST_NUMBER:
             # The last digit of a number (outside strings): the smallest change to a value.
-            off_limits |= {i for m in _STRING.finditer(manifest) for i in range(*m.span())}
+            in_strings = {i for m in _STRING.finditer(manifest) for i in range(*m.span())}
             candidates = [
-                m.end() - 1 for m in _NUMBER.finditer(manifest) if m.end() - 1 not in off_limits
+                m.end() - 1 for m in _NUMBER.finditer(manifest) if m.end() - 1 not in in_strings
             ]
         else:
-            candidates = [i for i in range(len(manifest)) if i not in off_limits]
+            candidates = list(range(len(manifest)))
         if not candidates:
             return parcel
         at = candidates[position % len(candidates)]
@@ -198,8 +186,6 @@ class HostileCarrier:
     def __init__(self, pickup: Pickup, dropoff: Dropoff) -> None:
         self.pickup = pickup
         self.dropoff = dropoff
-        #: Manifest fields whose values bit flips leave alone.
-        self.spared: tuple[str, ...] = ()
         self.in_flight: list[Parcel] = []
         self.delivered = 0
         self.damaged = 0
@@ -234,7 +220,7 @@ class HostileCarrier:
         if damage in (Damage.DELAY, Damage.DROP):
             self.dropped += damage is Damage.DROP
             return
-        arriving = damaged(parcel, damage, position, bit, self.spared)
+        arriving = damaged(parcel, damage, position, bit)
         self.damaged += arriving != parcel
         self.dropoff.put(arriving)
         self.delivered += 1

@@ -26,6 +26,7 @@ from airgap.domain.services import request_transfer, response_transfer
 from airgap.domain.services.execute_queries import execute_available
 from airgap.domain.services.requests import SubmitRequest, get_request, submit_request
 from airgap.entrypoints.bootstrap.memory import MemorySystem, build_memory_system
+from support.manifests import resealed
 from support.pipeline import MATCH_KETTLE, PRODUCTS, back, forward, full_cycle, make_user
 
 
@@ -156,7 +157,7 @@ def test_a_bad_record_rolls_back_the_whole_batch(system: MemorySystem, user: uui
 
     manifest.update(payload_size=len(payload), payload_sha256=hashlib.sha256(payload).hexdigest())
     system.response.inbox.deliver(  # type: ignore[attr-defined]
-        BatchFile(file.name, orjson.dumps(manifest), payload)
+        BatchFile(file.name, orjson.dumps(resealed(manifest)), payload)
     )
 
     (result,) = response_transfer.import_batches(system.response)
