@@ -100,6 +100,11 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     Setting("AIRGAP_SHUTDOWN_GRACE_SECONDS", "30", "time to finish jobs in hand on shutdown"),
     Setting("AIRGAP_SCHEDULE_TIMEZONE", "UTC", "time zone of the cron schedules"),
     Setting("AIRGAP_EXPORT_INTERVAL_SECONDS", "120", "export requests / results every …"),
+    Setting(
+        "AIRGAP_EVENT_EXPORT_MIN_RECORDS",
+        "0 (a full batch)",
+        "records waiting before an event (a submit, an execution) exports at once",
+    ),
     Setting("AIRGAP_IMPORT_INTERVAL_SECONDS", "30", "import the inbox every … (and on arrival)"),
     Setting("AIRGAP_RESEND_INTERVAL_SECONDS", "300", "re-send unacknowledged batches every …"),
     Setting("AIRGAP_USERS_EXPORT_INTERVAL_SECONDS", "300", "response network: users export"),

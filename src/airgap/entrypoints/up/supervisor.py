@@ -41,6 +41,7 @@ Echo = Callable[[str], None]
 #: (production defaults stay those of the seeds).
 EMBEDDED_SCHEDULES = {
     "AIRGAP_EXPORT_INTERVAL_SECONDS": "2",
+    "AIRGAP_EVENT_EXPORT_MIN_RECORDS": "1",  # every submit and execution exports at once
     "AIRGAP_IMPORT_INTERVAL_SECONDS": "2",
     "AIRGAP_RESEND_INTERVAL_SECONDS": "30",
     "AIRGAP_USERS_EXPORT_INTERVAL_SECONDS": "2",

@@ -36,6 +36,7 @@ VARIABLES = (
     "SHUTDOWN_GRACE_SECONDS",
     "SCHEDULE_TIMEZONE",
     "EXPORT_INTERVAL_SECONDS",
+    "EVENT_EXPORT_MIN_RECORDS",
     "IMPORT_INTERVAL_SECONDS",
     "RESEND_INTERVAL_SECONDS",
     "USERS_EXPORT_INTERVAL_SECONDS",
@@ -137,11 +138,20 @@ class PipelineSettings:
     job_lease: timedelta = timedelta(seconds=60)
     shutdown_grace: timedelta = timedelta(seconds=30)
     schedules: Schedules = Schedules()
+    #: How many records must wait before an event-triggered export sends them; ``None``: a
+    #: full batch (production: batches stay full under load). ``airgap up`` sends at once.
+    event_export_min_records: int | None = None
     watch_inbox: bool = True
     watch_polling: bool = False
     retention: Retention = Retention()
     notify_webhooks: Path | None = None
     health: HealthThresholds = HealthThresholds()
+
+    def event_export_threshold(self, full_batch: int) -> int:
+        """How many waiting records make an event-triggered export worth sending."""
+        if self.event_export_min_records is None:
+            return full_batch
+        return min(self.event_export_min_records, full_batch)
 
     @property
     def namespace(self) -> str:
@@ -187,6 +197,10 @@ class PipelineSettings:
             shutdown_grace=timedelta(
                 seconds=_int("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "30"), 0)
             ),
+            event_export_min_records=_int(
+                "EVENT_EXPORT_MIN_RECORDS", get("EVENT_EXPORT_MIN_RECORDS", "0"), 0
+            )
+            or None,
             schedules=Schedules(
                 export=seconds("EXPORT_INTERVAL_SECONDS", 120),
                 import_=seconds("IMPORT_INTERVAL_SECONDS", 30),

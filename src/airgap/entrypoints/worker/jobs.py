@@ -10,7 +10,9 @@ job twice.
 Triggers and schedules: a use case that commits new work asks for the next step without
 arguments (``requests.export`` after a submit, ``results.export`` after executions); such an
 event-triggered export runs only when a *full* batch is waiting, so batches stay full under
-load. The scheduler asks with ``scope="all"`` every two minutes, which sends whatever waits.
+load (``AIRGAP_EVENT_EXPORT_MIN_RECORDS`` lowers that bar; ``airgap up`` sets it to 1 so an
+answer comes back within seconds). The scheduler asks with ``scope="all"`` every two
+minutes, which sends whatever waits.
 """
 
 from __future__ import annotations
@@ -184,15 +186,15 @@ class RequestJobs(_Jobs):
         _check_scope(scope)
 
         def body() -> JobSummary:
-            full = self.side.limits.max_records
+            full = self.pipeline.event_export_threshold(self.side.limits.max_records)
             if scope == "full":
                 waiting = self.backlog.pending_requests(full)
                 self.metrics.queue_backlog.labels(self.network).set(waiting)
                 if waiting < full:
                     return JobSummary(
                         "export",
-                        f"{waiting} pending requests, fewer than a full batch ({full}): "
-                        "left for the scheduled export",
+                        f"{waiting} pending requests, fewer than the {full} an event-triggered "
+                        "export waits for: left for the scheduled export",
                         {"pending": waiting, "skipped": True},
                     )
             report = request_transfer.export_requests(self.side)
@@ -362,14 +364,14 @@ class ResponseJobs(_Jobs):
         _check_scope(scope)
 
         def body() -> JobSummary:
-            full = self.side.limits.max_records
+            full = self.pipeline.event_export_threshold(self.side.limits.max_records)
             if scope == "full":
                 waiting = self.backlog.unexported_results(full)
                 if waiting < full:
                     return JobSummary(
                         "export",
-                        f"{waiting} results waiting, fewer than a full batch ({full}): "
-                        "left for the scheduled export",
+                        f"{waiting} results waiting, fewer than the {full} an event-triggered "
+                        "export waits for: left for the scheduled export",
                         {"waiting": waiting, "skipped": True},
                     )
             manifests = response_transfer.export_results(self.side)
