@@ -45,26 +45,29 @@ def demo(count: int) -> None:
 
 
 # --- subcommands -------------------------------------------------------------------------
-# Each command group lives in its own module; register it here, one line each.
-cli.add_command(__import__("airgap.entrypoints.cli.search", fromlist=["search"]).search)
-cli.add_command(__import__("airgap.entrypoints.cli.batch", fromlist=["batch"]).batch)
-cli.add_command(__import__("airgap.entrypoints.cli.keys", fromlist=["keys"]).keys)
-cli.add_command(__import__("airgap.entrypoints.cli.transfer", fromlist=["transfer"]).transfer)
-cli.add_command(__import__("airgap.entrypoints.cli.db", fromlist=["db"]).db)
-cli.add_command(__import__("airgap.entrypoints.cli.users", fromlist=["users"]).users)
-cli.add_command(__import__("airgap.entrypoints.cli.response_network", fromlist=["_"]).response)
-cli.add_command(__import__("airgap.entrypoints.cli.up", fromlist=["up"]).up)
-cli.add_command(__import__("airgap.entrypoints.cli.up", fromlist=["carrier"]).carrier)
-cli.add_command(__import__("airgap.entrypoints.cli.request_network", fromlist=["_"]).request)
-# The pipeline's commands (workers, schedulers, run-once jobs) join the two network groups.
-for _command in __import__("airgap.entrypoints.cli.pipeline", fromlist=["_"]).REQUEST_COMMANDS:
-    __import__("airgap.entrypoints.cli.request_network", fromlist=["_"]).request.add_command(
-        _command
-    )
-for _command in __import__("airgap.entrypoints.cli.pipeline", fromlist=["_"]).RESPONSE_COMMANDS:
-    __import__("airgap.entrypoints.cli.response_network", fromlist=["_"]).response.add_command(
-        _command
-    )
+def _register(group: click.Group) -> None:
+    """Each command group lives in its own module; the pipeline's commands (workers,
+    schedulers, run-once jobs) join the two network groups."""
+    from airgap.entrypoints.cli.batch import batch
+    from airgap.entrypoints.cli.db import db
+    from airgap.entrypoints.cli.keys import keys
+    from airgap.entrypoints.cli.pipeline import REQUEST_COMMANDS, RESPONSE_COMMANDS
+    from airgap.entrypoints.cli.request_network import request
+    from airgap.entrypoints.cli.response_network import response
+    from airgap.entrypoints.cli.search import search
+    from airgap.entrypoints.cli.transfer import transfer
+    from airgap.entrypoints.cli.up import carrier, up
+    from airgap.entrypoints.cli.users import users
+
+    for command in REQUEST_COMMANDS:
+        request.add_command(command)
+    for command in RESPONSE_COMMANDS:
+        response.add_command(command)
+    for command in (search, batch, keys, transfer, db, users, response, up, carrier, request):
+        group.add_command(command)
+
+
+_register(cli)
 
 
 def main() -> None:
