@@ -31,7 +31,8 @@ suite:
 run: setup
 	$(UV) run airgap up
 
-# Every benchmark in benchmarks/ (each prints a table; results go in docs/performance.md).
+# Every benchmark in benchmarks/, one after another, then one table of headline figures
+# with their same-run baselines (record it in docs/performance.md).
 .PHONY: bench
 bench: setup
-	for f in benchmarks/bench_*.py; do $(UV) run python $$f || exit 1; done
+	$(UV) run python benchmarks/run_all.py

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import attrs
 import orjson
+import report
 
 from airgap.adapters.filesystem.inbox import FilesystemInbox
 from airgap.adapters.filesystem.outbox import FilesystemOutbox
@@ -54,6 +55,11 @@ from airgap.domain.model.records import TransferRecord
 from airgap.entrypoints.cli.samples import sample_records
 
 CHANNEL = Channel(Network.REQUEST, Network.RESPONSE)
+# Row names, shared by the detailed table and the headline figures.
+PACK = "pack (encode + sha256)"
+WRITE = "write (outbox, fsync)"
+READ = "read (inbox, streaming)"
+SECURED = "signed+encrypted"
 
 
 def timed(run: Callable[[], object], setup: Callable[[], None] | None) -> float:
@@ -69,6 +75,7 @@ def timed(run: Callable[[], object], setup: Callable[[], None] | None) -> float:
 class Measured:
     seconds: float  # median
     ratio: float | None  # median of (baseline time / subject time) over paired runs
+    baseline_seconds: float | None = None  # median of the paired baseline runs
 
 
 def measure(
@@ -81,7 +88,7 @@ def measure(
     """Median time of ``runs`` runs after one warm-up. With a baseline, each run is paired
     with a baseline run right before it, so both see the same machine (the 2-core machines
     this runs on are shared and noisy) and the ratio is the median of the pairs."""
-    times, ratios = [], []
+    times, ratios, bases = [], [], []
     for attempt in range(runs + 1):
         base = timed(baseline, None) if baseline else None
         elapsed = timed(run, setup)
@@ -89,7 +96,12 @@ def measure(
             times.append(elapsed)
             if base is not None:
                 ratios.append(base / elapsed)
-    return Measured(statistics.median(times), statistics.median(ratios) if ratios else None)
+                bases.append(base)
+    return Measured(
+        statistics.median(times),
+        statistics.median(ratios) if ratios else None,
+        statistics.median(bases) if bases else None,
+    )
 
 
 def header(sequence: int) -> BatchHeader:
@@ -110,14 +122,32 @@ class Row:
     mode: str
     measured: Measured
 
+    @property
+    def rate(self) -> float:
+        return self.records / self.measured.seconds
+
+    @property
+    def ms(self) -> float:
+        return self.measured.seconds * 1000
+
+    @property
+    def baseline_rate(self) -> float | None:
+        base = self.measured.baseline_seconds
+        return self.records / base if base else None
+
+    @property
+    def baseline_ms(self) -> float | None:
+        base = self.measured.baseline_seconds
+        return base * 1000 if base is not None else None
+
     def cells(self) -> list[str]:
         ratio = self.measured.ratio
         return [
             self.operation,
             f"{self.records:,}",
             self.mode,
-            f"{self.measured.seconds * 1000:,.2f}",
-            f"{self.records / self.measured.seconds:,.0f}",
+            f"{self.ms:,.2f}",
+            f"{self.rate:,.0f}",
             f"{ratio:.0%}" if ratio is not None else "—",
         ]
 
@@ -150,14 +180,14 @@ def bench_size(count: int, runs: int, root: Path) -> list[Row]:
     rows = [
         Row("baseline: orjson.dumps + sha256", count, "—", measure(encode_baseline, runs)),
         Row("baseline: orjson.loads + sha256", count, "—", measure(decode_baseline, runs)),
-        Row("pack (encode + sha256)", count, "—", measure(pack, runs, baseline=encode_baseline)),
+        Row(PACK, count, "—", measure(pack, runs, baseline=encode_baseline)),
     ]
 
     signer = Ed25519Signer.generate()
     cipher = AesGcmCipher(generate_key())
     for mode, use_signer, use_cipher in (
         ("plain", None, None),
-        ("signed+encrypted", signer, cipher),
+        (SECURED, signer, cipher),
     ):
         directory = root / f"{count}-{mode}"
         sequence = iter(range(1, 10_000))
@@ -173,7 +203,7 @@ def bench_size(count: int, runs: int, root: Path) -> list[Row]:
 
         rows.append(
             Row(
-                "write (outbox, fsync)",
+                WRITE,
                 count,
                 mode,
                 measure(write, runs, baseline=encode_baseline, setup=reset),
@@ -200,7 +230,7 @@ def bench_size(count: int, runs: int, root: Path) -> list[Row]:
 
         rows.append(
             Row(
-                "read (inbox, streaming)",
+                READ,
                 count,
                 mode,
                 measure(read, runs, baseline=decode_baseline),
@@ -232,6 +262,62 @@ def table(rows: list[Row]) -> str:
     return "\n".join([fmt(head), rule, *(fmt(line) for line in body)])
 
 
+def headline(rows: list[Row], large: int) -> list[report.Row]:
+    """The figures SPEC §13 holds batches to, next to plain orjson + hashlib on the same
+    records: the median of the baseline runs paired with each figure's runs (so value /
+    baseline is close to the table's "vs baseline", inverted for times). These are the
+    filesystem side only: the database half of an export or import is in
+    ``bench_postgres.py``."""
+    found = {(r.operation, r.records, r.mode): r for r in rows}
+    pack = found[PACK, large, "—"]
+    read = found[READ, large, SECURED]
+    write_500 = found[WRITE, 500, SECURED]
+    read_500 = found[READ, 500, SECURED]
+    small_bar = "< 100 ms (floor), goal < 20 ms; file side only"
+    return [
+        report.Row(
+            area="Batches",
+            measure=f"pack + hash, {large:,} records",
+            value=pack.rate,
+            unit="records/s",
+            baseline="orjson.dumps + sha256, paired runs",
+            baseline_value=pack.baseline_rate,
+            goal="≥ 100,000/s (floor), goal ≥ 300,000/s and ≥ 40 % of baseline",
+            met=pack.rate >= 100_000,
+        ),
+        report.Row(
+            area="Batches",
+            measure=f"read {large:,}-record batch, {SECURED} (import, no database)",
+            value=read.rate,
+            unit="records/s",
+            baseline="orjson.loads + sha256, paired runs",
+            baseline_value=read.baseline_rate,
+            goal="≥ 30,000/s (floor), goal ≥ 50,000/s; file side only",
+            met=read.rate >= 30_000,
+        ),
+        report.Row(
+            area="Batches",
+            measure=f"write 500-record batch, {SECURED}, fsync (export, no database)",
+            value=write_500.ms,
+            unit="ms",
+            baseline="orjson.dumps + sha256, paired runs",
+            baseline_value=write_500.baseline_ms,
+            goal=small_bar,
+            met=write_500.ms < 100,
+        ),
+        report.Row(
+            area="Batches",
+            measure=f"read 500-record batch, {SECURED} (import, no database)",
+            value=read_500.ms,
+            unit="ms",
+            baseline="orjson.loads + sha256, paired runs",
+            baseline_value=read_500.baseline_ms,
+            goal=small_bar,
+            met=read_500.ms < 100,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -248,6 +334,7 @@ def main() -> None:
     )
     print()
     print(table(rows))
+    report.emit(headline(rows, args.large))
 
 
 if __name__ == "__main__":

