@@ -72,6 +72,18 @@ def test_a_network_specific_setting_wins() -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "full_batch", "bar"),
+    [(None, 500, 500), ("0", 500, 500), ("1", 500, 1), ("50", 500, 50), ("900", 500, 500)],
+)
+def test_an_event_triggered_export_waits_for_a_full_batch_unless_told(
+    raw: str | None, full_batch: int, bar: int
+) -> None:
+    env = {} if raw is None else {"AIRGAP_EVENT_EXPORT_MIN_RECORDS": raw}
+    settings = PipelineSettings.from_env(Network.REQUEST, env)
+    assert settings.event_export_threshold(full_batch) == bar
+
+
+@pytest.mark.parametrize(
     ("name", "value"),
     [
         ("AIRGAP_WORKER_THREADS", "0"),
@@ -79,6 +91,8 @@ def test_a_network_specific_setting_wins() -> None:
         ("AIRGAP_CLEANUP_CRON", "at two"),
         ("AIRGAP_HEALTH_DISK_PERCENT", "120"),
         ("AIRGAP_WATCH_POLLING", "perhaps"),
+        ("AIRGAP_EVENT_EXPORT_MIN_RECORDS", "-1"),
+        ("AIRGAP_EVENT_EXPORT_MIN_RECORDS", "a few"),
     ],
 )
 def test_a_bad_setting_is_named(name: str, value: str) -> None:

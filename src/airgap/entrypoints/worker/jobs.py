@@ -186,14 +186,15 @@ class RequestJobs(_Jobs):
         _check_scope(scope)
 
         def body() -> JobSummary:
-            full = self.pipeline.event_export_threshold(self.side.limits.max_records)
+            full = self.side.limits.max_records
+            bar = self.pipeline.event_export_threshold(full)
             if scope == "full":
-                waiting = self.backlog.pending_requests(full)
+                waiting = self.backlog.pending_requests(full)  # up to a batch, for the gauge
                 self.metrics.queue_backlog.labels(self.network).set(waiting)
-                if waiting < full:
+                if waiting < bar:
                     return JobSummary(
                         "export",
-                        f"{waiting} pending requests, fewer than the {full} an event-triggered "
+                        f"{waiting} pending requests, fewer than the {bar} an event-triggered "
                         "export waits for: left for the scheduled export",
                         {"pending": waiting, "skipped": True},
                     )
@@ -364,13 +365,13 @@ class ResponseJobs(_Jobs):
         _check_scope(scope)
 
         def body() -> JobSummary:
-            full = self.pipeline.event_export_threshold(self.side.limits.max_records)
+            bar = self.pipeline.event_export_threshold(self.side.limits.max_records)
             if scope == "full":
-                waiting = self.backlog.unexported_results(full)
-                if waiting < full:
+                waiting = self.backlog.unexported_results(bar)
+                if waiting < bar:
                     return JobSummary(
                         "export",
-                        f"{waiting} results waiting, fewer than the {full} an event-triggered "
+                        f"{waiting} results waiting, fewer than the {bar} an event-triggered "
                         "export waits for: left for the scheduled export",
                         {"waiting": waiting, "skipped": True},
                     )
