@@ -25,6 +25,7 @@ from airgap.adapters.memory.security import (
     MemoryTokenDenyList,
     MemoryTokenIssuer,
 )
+from airgap.adapters.redis.denylist import RedisTokenDenyList
 from airgap.adapters.security.encryption import AesGcmCipher
 from airgap.adapters.security.passwords import Argon2PasswordHasher
 from airgap.adapters.security.signing import Ed25519Signer, Ed25519Verifier
@@ -94,7 +95,7 @@ class TokenIssuers:
     stranger: TokenIssuer
 
 
-@pytest.fixture(params=ADAPTERS)
+@pytest.fixture(params=[*ADAPTERS, "real+redis"])
 def issuers(request: pytest.FixtureRequest) -> Iterator[TokenIssuers]:
     if request.param == "memory":
         yield TokenIssuers(MemoryTokenIssuer(), MemoryTokenIssuer())
@@ -102,6 +103,13 @@ def issuers(request: pytest.FixtureRequest) -> Iterator[TokenIssuers]:
         yield TokenIssuers(
             JwtTokenIssuer("s" * 40, MemoryTokenDenyList(), issuer="airgap-test"),
             JwtTokenIssuer("t" * 40, MemoryTokenDenyList(), issuer="airgap-test"),
+        )
+    elif request.param == "real+redis":
+        client = request.getfixturevalue("redis_client")
+        ours, theirs = (f"airgap-test:{uuid.uuid4().hex}" for _ in range(2))
+        yield TokenIssuers(
+            JwtTokenIssuer("s" * 40, RedisTokenDenyList(client, prefix=ours), issuer="airgap-t"),
+            JwtTokenIssuer("t" * 40, RedisTokenDenyList(client, prefix=theirs), issuer="airgap-t"),
         )
     else:  # pragma: no cover - a param without a builder is a mistake in this file
         raise ValueError(f"no token issuer builder for {request.param!r}")
@@ -165,6 +173,26 @@ def test_a_revoked_token_is_refused_and_others_are_not(issuer: TokenIssuer, make
         issuer.decode(revoked, make.later(1))
     assert issuer.decode(kept, make.later(1)).user_id == user_id
     issuer.revoke(claims)  # revoking twice is harmless
+
+
+@pytest.mark.parametrize("kind", ["access", "refresh"])
+def test_revoking_all_of_a_users_tokens_spares_later_ones_and_other_users(
+    issuer: TokenIssuer, make: Make, kind: str
+) -> None:
+    """A password change: every session of the account ends, the next sign-in works."""
+    alice, bob = make.ids.new_id(), make.ids.new_id()
+    before = [issuer.issue(alice, Role.USER, kind, make.later(s)) for s in (-3600, -1, 0)]
+    bobs = issuer.issue(bob, Role.USER, kind, make.now)
+    changed = make.later(0.5)
+
+    issuer.revoke_all(alice, changed)
+
+    for token in before:
+        with pytest.raises(AuthenticationFailed):
+            issuer.decode(token, make.later(1))
+    after = issuer.issue(alice, Role.USER, kind, make.later(0.502))
+    assert issuer.decode(after, make.later(1)).user_id == alice
+    assert issuer.decode(bobs, make.later(1)).user_id == bob
 
 
 @pytest.mark.parametrize("token", ["", "not-a-token", "a.b.c", "x" * 2000])

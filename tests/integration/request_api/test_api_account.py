@@ -100,6 +100,38 @@ def test_change_password_needs_the_current_one_and_a_strong_new_one(api: Api) ->
     assert old.status_code == 401 and new.status_code == 200
 
 
+def test_changing_the_password_ends_every_session(api: Api) -> None:
+    """A stolen session does not outlive a password change: access and refresh tokens
+    issued before it are refused, the caller's own included; signing in again works."""
+    account = api.make_user("olga")
+    elsewhere = api.tokens(account)  # another device, or a thief
+    here = api.tokens(account)
+    bearer = {"Authorization": f"Bearer {here['access_token']}"}
+    change = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+
+    changed = api.client.post(f"{API}/users/me/change-password", json=change, headers=bearer)
+    assert changed.status_code == 204
+
+    for tokens in (elsewhere, here):
+        old_access = {"Authorization": f"Bearer {tokens['access_token']}"}
+        me = api.client.get(f"{API}/users/me", headers=old_access)
+        assert me.status_code == 401 and error_of(me)["code"] == "unauthenticated"
+        refreshed = api.client.post(
+            f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert refreshed.status_code == 401
+    login = api.client.post(
+        f"{API}/auth/login", json={"username": account.username, "password": NEW_PASSWORD}
+    )
+    assert login.status_code == 200
+    fresh = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    assert api.client.get(f"{API}/users/me", headers=fresh).status_code == 200
+    again = api.client.post(
+        f"{API}/auth/refresh", json={"refresh_token": login.json()["refresh_token"]}
+    )
+    assert again.status_code == 200
+
+
 def test_change_password_reports_which_rule_failed(api: Api) -> None:
     headers = api.headers(api.make_user())
 

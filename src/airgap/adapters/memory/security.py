@@ -47,6 +47,7 @@ class MemoryTokenIssuer:
         self._lock = threading.Lock()
         self._claims: dict[str, TokenClaims] = {}
         self._revoked: set[str] = set()
+        self._cutoffs: dict[uuid.UUID, datetime] = {}
 
     def issue(self, user_id: uuid.UUID, role: Role, kind: str, now: datetime) -> str:
         if kind not in LIFETIMES:
@@ -60,7 +61,11 @@ class MemoryTokenIssuer:
     def decode(self, token: str, now: datetime) -> TokenClaims:
         with self._lock:
             claims = self._claims.get(token)
-            revoked = claims is not None and claims.token_id in self._revoked
+            cutoff = self._cutoffs.get(claims.user_id) if claims is not None else None
+            revoked = claims is not None and (
+                claims.token_id in self._revoked
+                or (cutoff is not None and claims.issued_at < cutoff)
+            )
         if claims is None or revoked:
             raise AuthenticationFailed("invalid or revoked token")
         if now >= claims.expires_at:
@@ -70,6 +75,10 @@ class MemoryTokenIssuer:
     def revoke(self, claims: TokenClaims) -> None:
         with self._lock:
             self._revoked.add(claims.token_id)
+
+    def revoke_all(self, user_id: uuid.UUID, issued_before: datetime) -> None:
+        with self._lock:
+            self._cutoffs[user_id] = issued_before
 
 
 class HmacSigner:
@@ -157,11 +166,17 @@ class MemoryTokenDenyList:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._revoked: dict[str, datetime] = {}
+        self._cutoffs: dict[str, datetime] = {}
 
     def revoke(self, token_id: str, until: datetime) -> None:
         with self._lock:
             self._revoked[token_id] = until
 
-    def is_revoked(self, token_id: str) -> bool:
+    def revoke_user(self, user_id: str, issued_before: datetime, until: datetime) -> None:
         with self._lock:
-            return token_id in self._revoked
+            self._cutoffs[user_id] = issued_before
+
+    def is_revoked(self, token_id: str, user_id: str, issued_at: datetime) -> bool:
+        with self._lock:
+            cutoff = self._cutoffs.get(user_id)
+            return token_id in self._revoked or (cutoff is not None and issued_at < cutoff)

@@ -1,7 +1,12 @@
-"""JWT access (1 h) and refresh (7 d) tokens, HS256, with a deny-list for revocation."""
+"""JWT access (1 h) and refresh (7 d) tokens, HS256, with a deny-list for revocation.
+
+``iat`` carries milliseconds (RFC 7519 allows a non-integer NumericDate), so a cut-off set
+by a password change separates the tokens issued before it from the one issued right after.
+"""
 
 from __future__ import annotations
 
+import math
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -37,7 +42,7 @@ class JwtTokenIssuer:
             "role": role.value,
             "kind": kind,
             "jti": secrets.token_urlsafe(16),
-            "iat": int(now.timestamp()),
+            "iat": _milliseconds(now),
             "exp": int((now + LIFETIMES[kind]).timestamp()),
             "iss": self._issuer,
         }
@@ -72,9 +77,18 @@ class JwtTokenIssuer:
             raise AuthenticationFailed("token expired")
         if claims.issued_at > now + ISSUED_AT_LEEWAY:
             raise AuthenticationFailed("token issued in the future")
-        if self._denylist.is_revoked(claims.token_id):
+        if self._denylist.is_revoked(claims.token_id, str(claims.user_id), claims.issued_at):
             raise AuthenticationFailed("token revoked")
         return claims
 
     def revoke(self, claims: TokenClaims) -> None:
         self._denylist.revoke(claims.token_id, claims.expires_at)
+
+    def revoke_all(self, user_id: uuid.UUID, issued_before: datetime) -> None:
+        cutoff = datetime.fromtimestamp(_milliseconds(issued_before), UTC)
+        self._denylist.revoke_user(str(user_id), cutoff, cutoff + max(LIFETIMES.values()))
+
+
+def _milliseconds(moment: datetime) -> float:
+    """Seconds since the epoch, rounded down to the millisecond (exact in a float)."""
+    return math.floor(moment.timestamp() * 1000) / 1000

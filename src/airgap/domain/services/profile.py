@@ -29,6 +29,7 @@ from airgap.domain.model.users import User
 from airgap.domain.services.context import RequestSide
 from airgap.ports.passwords import PasswordHasher
 from airgap.ports.request_store import RequestNetworkUnitOfWork
+from airgap.ports.tokens import TokenIssuer
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_EMAIL = 255
@@ -118,11 +119,16 @@ def change_password(
     side: RequestSide,
     hasher: PasswordHasher,
     policy: PasswordPolicy,
+    tokens: TokenIssuer,
     user_id: uuid.UUID,
     current_password: str,
     new_password: str,
 ) -> None:
-    """Check the current password, the new one's strength, and store its hash locally."""
+    """Check the current password, the new one's strength, and store its hash locally.
+
+    Every token issued before the change is refused from then on -- the caller's own
+    included: whoever else held a session (a stolen refresh token) loses it, and the owner
+    signs in again with the new password. API keys are not tokens and stay valid."""
     with side.uow() as uow:
         user = account(uow, user_id)
     # Hashing is deliberately slow: do it outside the transaction.
@@ -140,3 +146,4 @@ def change_password(
         uow.users.save(user)
         audit_account_change(uow, side, "user.change_password", user.id, user)
         uow.commit()
+    tokens.revoke_all(user_id, now)

@@ -78,12 +78,20 @@ def change_my_password(
     side: Injected[RequestSide],
     hasher: Injected[PasswordHasher],
     password_policy: Injected[PasswordPolicy],
+    authenticator: Injected[Authenticator],
 ) -> None:
     """Needs the current password; the new one must be at least 12 characters, varied, not
-    a common password and not contain the username. It works on this network only, until
-    the response network next changes your account."""
+    a common password and not contain the username. Every session ends, this one included:
+    tokens issued before the change are refused, so sign in again (API keys stay valid). It
+    works on this network only, until the response network next changes your account."""
     change_password(
-        side, hasher, password_policy, principal.user.id, data.current_password, data.new_password
+        side,
+        hasher,
+        password_policy,
+        authenticator.tokens,
+        principal.user.id,
+        data.current_password,
+        data.new_password,
     )
 
 
