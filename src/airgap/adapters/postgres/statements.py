@@ -19,12 +19,10 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    TextClause,
     Uuid,
     bindparam,
     func,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -119,14 +117,21 @@ def _array_type(table: Table, name: str) -> str:
     raise TypeError(f"{table.name}.{name}: no array form for {kind!r}")
 
 
+# The bulk statements send each column as one array parameter, in PostgreSQL's binary
+# format (``%(name)b``): the text format quotes and escapes every element through regular
+# expressions in Python, which made a 500-row UPDATE spend ~40 ms building its arguments
+# (binary: ~4 ms). They run through ``exec_driver_sql``, so SQLAlchemy still sees (and
+# logs, and counts) every statement.
+
+
 @functools.cache
-def bulk_update_statement(table: Table, columns: tuple[str, ...], key: str) -> TextClause:
-    """``UPDATE t SET c = v.c, … FROM unnest(:c::type[], …) AS v(…) WHERE t.key = v.key``:
-    one statement whatever the number of rows, each column sent as one array."""
+def bulk_update_statement(table: Table, columns: tuple[str, ...], key: str) -> str:
+    """``UPDATE t SET c = v.c, … FROM unnest(%(c)b::type[], …) AS v(…) WHERE t.key =
+    v.key``: one statement whatever the number of rows, each column sent as one array."""
     names = (key, *(c for c in columns if c != key))
-    arrays = ", ".join(f"CAST(:{n} AS {_array_type(table, n)}[])" for n in names)
+    arrays = ", ".join(f"CAST(%({n})b AS {_array_type(table, n)}[])" for n in names)
     assignments = ", ".join(f"{n} = v.{n}" for n in names if n != key)
-    return text(
+    return (
         f"UPDATE {table.name} AS t SET {assignments} "  # noqa: S608 - names from the metadata
         f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.{key} = v.{key}"
     )
@@ -135,10 +140,10 @@ def bulk_update_statement(table: Table, columns: tuple[str, ...], key: str) -> T
 @functools.cache
 def bulk_insert_statement(
     table: Table, columns: tuple[str, ...], conflict: str, returning: str
-) -> TextClause:
+) -> str:
     """``INSERT … SELECT * FROM unnest(…) ON CONFLICT (conflict) DO NOTHING RETURNING …``."""
-    arrays = ", ".join(f"CAST(:{n} AS {_array_type(table, n)}[])" for n in columns)
-    return text(
+    arrays = ", ".join(f"CAST(%({n})b AS {_array_type(table, n)}[])" for n in columns)
+    return (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - metadata names
         f"SELECT * FROM unnest({arrays}) "
         f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
@@ -169,7 +174,7 @@ def insert_many_if_absent(
     if not rows:
         return []
     statement = bulk_insert_statement(table, tuple(rows[0]), conflict, returning)
-    return list(connection.execute(statement, _arrays(table, rows)).scalars())
+    return list(connection.exec_driver_sql(statement, _arrays(table, rows)).scalars())
 
 
 def update_many(
@@ -184,7 +189,7 @@ def update_many(
     if not rows:
         return 0
     statement = bulk_update_statement(table, tuple(rows[0]), key)
-    return int(connection.execute(statement, _arrays(table, rows)).rowcount)
+    return int(connection.exec_driver_sql(statement, _arrays(table, rows)).rowcount)
 
 
 def save_many(
