@@ -54,6 +54,9 @@ class Planned:
     record_count: int
     mark: Callable[[uuid.UUID, datetime], None]
     user_ids: tuple[uuid.UUID, ...] = ()
+    #: The chosen items' records as planning saw (and committed) them, so the first write
+    #: need not load them again; a rewrite after a crash renders them from the store.
+    records: Callable[[], Sequence[TransferRecord]] | None = None
 
 
 Planner = Callable[[TransferStore, datetime, int], Planned | None]
@@ -103,18 +106,27 @@ class Exporter:
         return self.max_records - self.report_room
 
     def _records(
-        self, uow: TransferStore, batch: ExportBatch, render: Renderer
+        self,
+        uow: TransferStore,
+        batch: ExportBatch,
+        render: Renderer,
+        planned: Callable[[], Sequence[TransferRecord]] | None,
     ) -> list[TransferRecord]:
-        records: list[TransferRecord] = list(render(uow, batch))
+        records: list[TransferRecord] = list(planned() if planned else render(uow, batch))
         for import_id in batch.report_ids:
             found = _find_import(uow, import_id)
             if found is not None:
                 records.append(report_record(found))
         return records
 
-    def _write(self, batch: ExportBatch, render: Renderer) -> Manifest:
+    def _write(
+        self,
+        batch: ExportBatch,
+        render: Renderer,
+        planned: Callable[[], Sequence[TransferRecord]] | None = None,
+    ) -> Manifest:
         with self.uow() as uow:
-            records = self._records(uow, batch, render)
+            records = self._records(uow, batch, render, planned)
             acks = uow.channels.inbound(Channel.from_(self.network.other)).acks()
         header = BatchHeader(
             batch_id=batch.id,
@@ -154,7 +166,7 @@ class Exporter:
                 return None
             batch = self._plan(uow, now, planned, reports)
             uow.commit()
-        return self._write(batch, render)
+        return self._write(batch, render, planned.records)
 
     def _plan(
         self,

@@ -52,11 +52,12 @@ def _record_size(request: SearchRequest) -> int:
 
 def _render(store: TransferStore, batch: ExportBatch) -> Sequence[TransferRecord]:
     uow = cast(RequestNetworkUnitOfWork, store)
-    requests = sorted(
-        uow.requests.in_export_batch(batch.id),
-        key=lambda r: batch_order_key(r.priority, r.created_at, r.id),
-    )
-    return [request_record(r) for r in requests]
+    return _records_of(uow.requests.in_export_batch(batch.id))
+
+
+def _records_of(requests: Sequence[SearchRequest]) -> list[TransferRecord]:
+    ordered = sorted(requests, key=lambda r: batch_order_key(r.priority, r.created_at, r.id))
+    return [request_record(r) for r in ordered]
 
 
 @attrs.frozen
@@ -105,7 +106,8 @@ def export_requests(side: RequestSide, *, max_batches: int = 100) -> ExportRepor
                 request.mark_exported(batch_id, at)
             uow.requests.save_all(selection.chosen)
 
-        return Planned(BatchType.REQUESTS, len(selection.chosen), mark)
+        chosen = selection.chosen
+        return Planned(BatchType.REQUESTS, len(chosen), mark, records=lambda: _records_of(chosen))
 
     for _ in range(max_batches):
         expired_before = expired

@@ -118,8 +118,11 @@ def result_record(result: QueryResult) -> ResultRecord:
 
 def _render(store: TransferStore, batch: ExportBatch) -> Sequence[TransferRecord]:
     uow = cast(ResponseNetworkUnitOfWork, store)
-    results = sorted(uow.results.in_export_batch(batch.id), key=lambda r: (r.executed_at, r.id))
-    return [result_record(r) for r in results]
+    return _records_of(uow.results.in_export_batch(batch.id))
+
+
+def _records_of(results: Sequence[QueryResult]) -> list[TransferRecord]:
+    return [result_record(r) for r in sorted(results, key=lambda r: (r.executed_at, r.id))]
 
 
 def _none(_store: TransferStore, _batch: ExportBatch) -> Sequence[TransferRecord]:
@@ -143,7 +146,7 @@ def export_results(side: ResponseSide, *, max_batches: int = 100) -> list[Manife
                 result.mark_exported(batch_id, at)
             uow.results.save_all(chosen)
 
-        return Planned(BatchType.RESPONSES, len(chosen), mark)
+        return Planned(BatchType.RESPONSES, len(chosen), mark, records=lambda: _records_of(chosen))
 
     for _ in range(max_batches):
         manifest = exporter.export(plan, _render)
