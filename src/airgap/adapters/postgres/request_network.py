@@ -13,6 +13,7 @@ from airgap.adapters.postgres import tables
 from airgap.adapters.postgres.statements import (
     by,
     fetch_all,
+    fetch_any,
     fetch_one,
     insert,
     save_many,
@@ -87,10 +88,8 @@ class PostgresRequests:
     def get_many(self, request_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, SearchRequest]:
         if not request_ids:
             return {}
-        t = tables.requests
-        statement = select(t).where(t.c.id.in_(list(request_ids)))
-        found = (request_from(row) for row in fetch_all(self._connection, statement))
-        return {request.id: request for request in found}
+        found = fetch_any(self._connection, tables.requests, "id", request_ids)
+        return {row["id"]: request_from(row) for row in found}
 
     def add(self, request: SearchRequest) -> None:
         insert(self._connection, tables.requests, [request_row(request)])
@@ -153,9 +152,10 @@ class PostgresResponses:
     def answered(self, request_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         if not request_ids:
             return set()
-        r = tables.responses
-        statement = select(r.c.request_id).where(r.c.request_id.in_(list(request_ids)))
-        return {row["request_id"] for row in fetch_all(self._connection, statement)}
+        found = fetch_any(
+            self._connection, tables.responses, "request_id", request_ids, select="request_id"
+        )
+        return {row["request_id"] for row in found}
 
     def find_fresh(self, query_hash: str, since: datetime) -> Response | None:
         r, q = tables.responses, tables.requests

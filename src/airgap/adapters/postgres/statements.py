@@ -72,6 +72,21 @@ def fetch_all(
     return connection.execute(statement, dict(params or {})).mappings().all()
 
 
+def fetch_any(
+    connection: Connection, table: Table, column: str, values: Sequence[Any], select: str = "*"
+) -> Sequence[RowMapping]:
+    """The rows of ``table`` whose ``column`` is one of ``values``: ``= ANY`` of one binary
+    array parameter (an ``IN`` list would send, and plan, one parameter per value)."""
+    kind = _array_type(table, column)
+    statement = _any_statement(table.name, column, kind, select)
+    return connection.exec_driver_sql(statement, {"values": list(values)}).mappings().all()
+
+
+@functools.cache
+def _any_statement(table: str, column: str, kind: str, select: str) -> str:
+    return f"SELECT {select} FROM {table} WHERE {column} = ANY(CAST(%(values)b AS {kind}[]))"  # noqa: S608
+
+
 def by(**values: Any) -> dict[str, Any]:
     """Bind values for :func:`select_by`."""
     return {f"p_{name}": value for name, value in values.items()}
@@ -93,9 +108,15 @@ def upsert(
 
 
 def insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same columns): one row through SQLAlchemy, several as
+    one ``INSERT … SELECT * FROM unnest(…)`` with binary arrays (see below)."""
     if not rows:
         return
-    connection.execute(insert_statement(table), list(rows) if len(rows) > 1 else dict(rows[0]))
+    if len(rows) == 1:
+        connection.execute(insert_statement(table), dict(rows[0]))
+        return
+    statement = bulk_insert_statement(table, tuple(rows[0]), None, None)
+    connection.exec_driver_sql(statement, _arrays(table, rows))
 
 
 def _array_type(table: Table, name: str) -> str:
@@ -139,15 +160,20 @@ def bulk_update_statement(table: Table, columns: tuple[str, ...], key: str) -> s
 
 @functools.cache
 def bulk_insert_statement(
-    table: Table, columns: tuple[str, ...], conflict: str, returning: str
+    table: Table, columns: tuple[str, ...], conflict: str | None, returning: str | None
 ) -> str:
-    """``INSERT … SELECT * FROM unnest(…) ON CONFLICT (conflict) DO NOTHING RETURNING …``."""
+    """``INSERT … SELECT * FROM unnest(…)``, with ``ON CONFLICT (conflict) DO NOTHING`` and
+    ``RETURNING returning`` when given."""
     arrays = ", ".join(f"CAST(%({n})b AS {_array_type(table, n)}[])" for n in columns)
-    return (
+    statement = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - metadata names
-        f"SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
+        f"SELECT * FROM unnest({arrays})"
     )
+    if conflict is not None:
+        statement += f" ON CONFLICT ({conflict}) DO NOTHING"
+    if returning is not None:
+        statement += f" RETURNING {returning}"
+    return statement
 
 
 def _arrays(table: Table, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
