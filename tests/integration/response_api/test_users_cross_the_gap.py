@@ -110,3 +110,28 @@ def test_a_password_reset_here_is_the_password_there(
     assert authenticator.login("alice", temporary).access_token
     with pytest.raises(AuthenticationFailed):
         authenticator.login("alice", PASSWORD)
+
+
+def test_a_password_reset_here_ends_the_sessions_there(
+    api: ResponseApi, request_network: RequestNetwork
+) -> None:
+    """The whole wiring: the request network's importer ends, in its Redis deny list, the
+    sessions opened with a password the response network has since reset."""
+    renamed = api.client.put(
+        f"/api/v1/users/{api.user.id}", json={"full_name": "Alice A."}, headers=api.as_admin
+    )
+    assert renamed.status_code == 200, renamed.text
+    cross(api, request_network)
+    authenticator = request_network.authenticator()
+    before = authenticator.login("alice", PASSWORD)
+
+    reset = api.client.post(f"/api/v1/users/{api.user.id}/reset-password", headers=api.as_admin)
+    assert reset.status_code == 200, reset.text
+    cross(api, request_network)
+
+    with pytest.raises(AuthenticationFailed):
+        authenticator.from_access_token(before.access_token)
+    with pytest.raises(AuthenticationFailed):
+        authenticator.refresh(before.refresh_token)
+    after = authenticator.login("alice", reset.json()["temporary_password"])
+    assert authenticator.from_access_token(after.access_token).user.id == api.user.id

@@ -3,10 +3,11 @@ users export, and reaches the request network in the next snapshot."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from airgap.adapters.memory.security import MemoryTokenIssuer
-from airgap.domain.model.errors import Conflict, NotFound, ValidationFailed
+from airgap.domain.model.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from airgap.domain.model.rate_limit import RateLimits
 from airgap.domain.model.users import ProfileType, Role
 from airgap.domain.services import request_transfer
@@ -190,7 +191,63 @@ def test_only_operators_and_admins_sign_in_to_the_response_network(
     )
     pair = auth.login("olga", PASSWORD)
     assert auth.from_access_token(pair.access_token).user.username == "olga"
-    from airgap.domain.model.errors import AuthenticationFailed
 
     with pytest.raises(AuthenticationFailed):
         auth.login("uma", PASSWORD)
+
+
+def test_a_reset_password_ends_the_sessions_opened_with_the_old_one_on_the_request_network(
+    system: MemorySystem, admin: UserAdmin
+) -> None:
+    """An administrator resets a password (a lost laptop, a leak): once the snapshot has
+    crossed, tokens issued on the request network before it are refused; other accounts'
+    sessions, and sign-ins with the new password, carry on."""
+    tokens = MemoryTokenIssuer()
+    side = attrs.evolve(system.request, sessions=tokens)
+    auth = Authenticator(
+        uow=side.uow, clock=system.clock, ids=side.ids, hasher=system.hasher, tokens=tokens
+    )
+    pia = admin.create(NewAccount("pia", "pia@example.org", PASSWORD, ProfileType.BASIC), ROOT)
+    admin.create(NewAccount("quin", "quin@example.org", PASSWORD, ProfileType.BASIC), ROOT)
+    export_users(system.response)
+    system.to_request.carry()
+    request_transfer.import_batches(side)
+    stolen = auth.login("pia", PASSWORD)
+    other = auth.login("quin", PASSWORD)
+    system.clock.advance(5)
+
+    admin.reset_password(pia.id, ROOT, "a brand new passphrase 42")
+    export_users(system.response)
+    system.to_request.carry()
+    system.clock.advance(5)
+    request_transfer.import_batches(side)
+
+    with pytest.raises(AuthenticationFailed):
+        auth.from_access_token(stolen.access_token)
+    with pytest.raises(AuthenticationFailed):
+        auth.refresh(stolen.refresh_token)
+    assert auth.from_access_token(other.access_token).user.username == "quin"
+    fresh = auth.login("pia", "a brand new passphrase 42")
+    assert auth.from_access_token(fresh.access_token).user.id == pia.id
+
+
+def test_a_snapshot_that_leaves_the_password_alone_ends_no_session(
+    system: MemorySystem, admin: UserAdmin
+) -> None:
+    tokens = MemoryTokenIssuer()
+    side = attrs.evolve(system.request, sessions=tokens)
+    auth = Authenticator(
+        uow=side.uow, clock=system.clock, ids=side.ids, hasher=system.hasher, tokens=tokens
+    )
+    rae = admin.create(NewAccount("rae", "rae@example.org", PASSWORD, ProfileType.BASIC), ROOT)
+    export_users(system.response)
+    system.to_request.carry()
+    request_transfer.import_batches(side)
+    session = auth.login("rae", PASSWORD)
+
+    admin.update(rae.id, AccountChanges(profile_type=ProfileType.PREMIUM), ROOT)
+    export_users(system.response)
+    system.to_request.carry()
+    request_transfer.import_batches(side)
+
+    assert auth.from_access_token(session.access_token).user.profile_type is ProfileType.PREMIUM

@@ -23,6 +23,7 @@ from airgap.ports.request_store import RequestNetworkUnitOfWork
 from airgap.ports.response_store import ResponseNetworkUnitOfWork
 from airgap.ports.search import SearchBackend
 from airgap.ports.task_queue import TaskQueue
+from airgap.ports.tokens import TokenIssuer
 from airgap.ports.transfer import BatchInbox, BatchOutbox
 
 
@@ -41,6 +42,9 @@ class RequestSide:
     transfer: TransferPolicy = TransferPolicy()
     limits: BatchLimits = BatchLimits()
     request_ttl: timedelta = DEFAULT_REQUEST_TTL
+    #: Ends an account's sessions when a users snapshot brings it a new password (an
+    #: administrator's reset on the response network); None: tokens are not revoked.
+    sessions: TokenIssuer | None = None
 
     network = Network.REQUEST
 

@@ -30,6 +30,7 @@ from airgap.domain.services.inbound import ApplyResult, Outcome
 from airgap.domain.services.outbound import Planned, TransferStore
 from airgap.domain.services.users import rate_limits_of
 from airgap.ports.request_store import RequestNetworkUnitOfWork
+from airgap.ports.tokens import TokenIssuer
 
 
 def request_record(request: SearchRequest) -> RequestRecord:
@@ -169,7 +170,11 @@ def resend_unacknowledged(side: RequestSide) -> int:
 
 
 def _apply(
-    store: TransferStore, manifest: Manifest, records: Sequence[TransferRecord], now: datetime
+    store: TransferStore,
+    manifest: Manifest,
+    records: Sequence[TransferRecord],
+    now: datetime,
+    sessions: TokenIssuer | None = None,
 ) -> list[ApplyResult]:
     uow = cast(RequestNetworkUnitOfWork, store)
     wanted = [r.request_id for r in records if isinstance(r, ResultRecord)]
@@ -187,7 +192,19 @@ def _apply(
                 responses.append(_response(manifest, record, now))
             outcomes.append(outcome)
         elif isinstance(record, UserRecord):
-            outcomes.append(apply_user_record(uow, record, now))
+            before = uow.users.get(record.user_id) if sessions is not None else None
+            outcome = apply_user_record(uow, record, now)
+            if (
+                sessions is not None
+                and before is not None
+                and outcome is Outcome.ACCEPTED
+                and before.hashed_password != record.hashed_password
+            ):
+                # A new password from the owner of accounts ends the sessions opened with
+                # the old one (revoked before the commit: should it fail, the worst is
+                # signing in again).
+                sessions.revoke_all(record.user_id, now)
+            outcomes.append(outcome)
         else:
             outcomes.append(Rejection("?", f"unexpected record {type(record).__name__}"))
     uow.requests.save_all(list(changed.values()))
@@ -292,7 +309,13 @@ def apply_user_record(
 
 def import_batches(side: RequestSide) -> list[ImportBatch]:
     """Import every complete batch in the inbox (results, user snapshots, acks)."""
-    imported = side.importer().import_all(_apply)
+
+    def apply(
+        store: TransferStore, manifest: Manifest, records: Sequence[TransferRecord], now: datetime
+    ) -> list[ApplyResult]:
+        return _apply(store, manifest, records, now, side.sessions)
+
+    imported = side.importer().import_all(apply)
     with side.uow() as uow:
         for batch in imported:
             uow.audit.record(

@@ -174,6 +174,7 @@ class RequestNetwork(containers.DeclarativeContainer):
         transfer=settings.provided.transfer,
         limits=settings.provided.limits,
         request_ttl=settings.provided.request_ttl,
+        sessions=tokens,
     )
     authenticator = providers.Singleton(
         Authenticator,
