@@ -153,7 +153,7 @@ class PostgresResponses:
         if not request_ids:
             return set()
         found = fetch_any(
-            self._connection, tables.responses, "request_id", request_ids, select="request_id"
+            self._connection, tables.responses, "request_id", request_ids, ("request_id",)
         )
         return {row["request_id"] for row in found}
 

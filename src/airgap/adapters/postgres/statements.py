@@ -73,18 +73,26 @@ def fetch_all(
 
 
 def fetch_any(
-    connection: Connection, table: Table, column: str, values: Sequence[Any], select: str = "*"
+    connection: Connection,
+    table: Table,
+    column: str,
+    values: Sequence[Any],
+    columns: tuple[str, ...] | None = None,
 ) -> Sequence[RowMapping]:
-    """The rows of ``table`` whose ``column`` is one of ``values``: ``= ANY`` of one binary
-    array parameter (an ``IN`` list would send, and plan, one parameter per value)."""
-    kind = _array_type(table, column)
-    statement = _any_statement(table.name, column, kind, select)
+    """``columns`` (default: all of the table's) of the rows whose ``column`` is one of
+    ``values``: ``= ANY`` of one binary array parameter (an ``IN`` list would send, and
+    plan, one parameter per value)."""
+    names = columns or tuple(c.name for c in table.c)
+    statement = _any_statement(table.name, column, _array_type(table, column), names)
     return connection.exec_driver_sql(statement, {"values": list(values)}).mappings().all()
 
 
 @functools.cache
-def _any_statement(table: str, column: str, kind: str, select: str) -> str:
-    return f"SELECT {select} FROM {table} WHERE {column} = ANY(CAST(%(values)b AS {kind}[]))"  # noqa: S608
+def _any_statement(table: str, column: str, kind: str, columns: tuple[str, ...]) -> str:
+    return (
+        f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 - names from the metadata
+        f"WHERE {column} = ANY(CAST(%(values)b AS {kind}[]))"
+    )
 
 
 def by(**values: Any) -> dict[str, Any]:
