@@ -428,6 +428,16 @@ MANIFEST_PROBLEMS: dict[str, tuple[Alteration, str]] = {
         "manifest|time zone",
     ),
     "more records than the batch limit": (edit_manifest(record_count=10_000), "record"),
+    # Damage on the way, not forgery: the manifest's own checksum no longer matches.
+    "a sequence changed on the way": (edit_manifest(reseal=False, sequence=2), "manifest_sha256"),
+    "acks changed on the way": (
+        edit_manifest(reseal=False, acks={"received": [[1, 9]], "missing": []}),
+        "manifest_sha256",
+    ),
+    "manifest without its own checksum": (
+        edit_manifest(reseal=False, manifest_sha256=_DROP),
+        "manifest_sha256",
+    ),
 }
 
 RECORD_PROBLEMS: dict[str, tuple[Alteration, str]] = {
