@@ -18,11 +18,13 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from airgap.domain.model.errors import AuthenticationFailed, ValidationFailed
 from airgap.domain.services.auth import Authenticator, Principal, TokenPair
 from airgap.entrypoints.http.common.auth import PUBLIC, principal_of, requires
+from airgap.entrypoints.http.common.di import Injected
 from airgap.entrypoints.http.common.errors import error_responses
 from airgap.entrypoints.http.common.openapi import AUTHENTICATED
 from airgap.entrypoints.http.response_network.schemas import (
@@ -110,7 +112,7 @@ class AuthController(Controller):
         responses=error_responses(401, 422),
     )
     async def login(
-        self, request: Request[Any, Any, Any], authenticator: Authenticator
+        self, request: Request[Any, Any, Any], authenticator: Injected[Authenticator]
     ) -> TokenPairView:
         """JSON ``{"username", "password"}`` or an OAuth2 password form. Accounts of role
         ``user`` cannot sign in here."""
@@ -128,7 +130,9 @@ class AuthController(Controller):
         summary="A new token pair for a refresh token (which is then revoked)",
         responses=error_responses(401, 422),
     )
-    def refresh(self, data: RefreshBody, authenticator: Authenticator) -> TokenPairView:
+    def refresh(
+        self, data: JSONBody[RefreshBody], authenticator: Injected[Authenticator]
+    ) -> TokenPairView:
         return _pair(authenticator.refresh(data.refresh_token))
 
     @post(
@@ -139,7 +143,7 @@ class AuthController(Controller):
         summary="Revoke a refresh token",
         responses=error_responses(401, 422),
     )
-    def logout(self, data: RefreshBody, authenticator: Authenticator) -> None:
+    def logout(self, data: JSONBody[RefreshBody], authenticator: Injected[Authenticator]) -> None:
         authenticator.logout(data.refresh_token)
 
     @get(
@@ -171,7 +175,10 @@ class ApiKeyController(Controller):
         responses=error_responses(401, 403, 422),
     )
     def create_key(
-        self, request: Request[Any, Any, Any], data: NewApiKeyBody, authenticator: Authenticator
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[NewApiKeyBody],
+        authenticator: Injected[Authenticator],
     ) -> NewApiKeyView:
         principal = principal_of(request)
         created = authenticator.create_api_key(
@@ -187,7 +194,7 @@ class ApiKeyController(Controller):
         responses=error_responses(401, 403),
     )
     def list_keys(
-        self, request: Request[Any, Any, Any], authenticator: Authenticator
+        self, request: Request[Any, Any, Any], authenticator: Injected[Authenticator]
     ) -> list[ApiKeyView]:
         principal: Principal = principal_of(request)
         return [api_key_view(k) for k in authenticator.api_keys_of(principal.user.id)]
@@ -201,7 +208,10 @@ class ApiKeyController(Controller):
         responses=error_responses(401, 403, 404),
     )
     def revoke_key(
-        self, request: Request[Any, Any, Any], key_id: uuid.UUID, authenticator: Authenticator
+        self,
+        request: Request[Any, Any, Any],
+        key_id: FromPath[uuid.UUID],
+        authenticator: Injected[Authenticator],
     ) -> None:
         authenticator.revoke_api_key(principal_of(request).user.id, key_id)
 

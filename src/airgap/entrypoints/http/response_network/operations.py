@@ -8,21 +8,18 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, delete, get, post
 from litestar.pagination import OffsetPagination
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from airgap.domain.model.errors import NotFound
 from airgap.domain.services.admin_audit import Actor
 from airgap.domain.services.operations import Operations
 from airgap.entrypoints.http.common.auth import principal_of
+from airgap.entrypoints.http.common.di import Injected
 from airgap.entrypoints.http.common.errors import error_responses
 from airgap.entrypoints.http.common.openapi import AUTHENTICATED
 from airgap.entrypoints.http.common.pagination import PageParams, page_of
 from airgap.entrypoints.http.response_network.params import (
-    CacheInspector,
-    ClockDependency,
-    DeadLetterStore,
-    ReadModel,
     Since,
     Sort,
     Text,
@@ -53,12 +50,16 @@ from airgap.entrypoints.http.response_network.schemas import (
     result_summary,
 )
 from airgap.entrypoints.http.response_network.security import ACT, READ
+from airgap.ports.cache_admin import QueryCacheInspector
+from airgap.ports.clock import Clock
+from airgap.ports.dead_letters import DeadLetters
+from airgap.ports.operations import ResponseNetworkReadModel
 
 JobStatusName = Literal["pending", "processing", "retry", "completed", "failed"]
 AnswerStatus = Literal["completed", "failed"]
 BatchTypeName = Literal["requests", "responses", "users", "system"]
 LevelName = Literal["debug", "info", "warning", "error", "critical"]
-CacheKey = Annotated[str, Parameter(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9:_-]+$")]
+CacheKey = Annotated[str, PathParameter(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9:_-]+$")]
 
 
 def actor(request: Request[Any, Any, Any]) -> Actor:
@@ -73,11 +74,11 @@ class IncomingRequestController(Controller):
     @get("/", guards=[READ], sync_to_thread=True, responses=error_responses(401, 403, 422))
     def list_jobs(
         self,
-        read: ReadModel,
-        page: PageParams,
-        status: JobStatusName | None = None,
-        user_id: uuid.UUID | None = None,
-        import_batch_id: uuid.UUID | None = None,
+        read: Injected[ResponseNetworkReadModel],
+        page: Injected[PageParams],
+        status: FromQuery[JobStatusName | None] = None,
+        user_id: FromQuery[uuid.UUID | None] = None,
+        import_batch_id: FromQuery[uuid.UUID | None] = None,
         since: Since = None,
         until: Until = None,
         sort: Sort = None,
@@ -103,7 +104,9 @@ class IncomingRequestController(Controller):
         sync_to_thread=True,
         responses=error_responses(401, 403, 404),
     )
-    def get_job(self, job_id: uuid.UUID, read: ReadModel) -> JobDetailView:
+    def get_job(
+        self, job_id: FromPath[uuid.UUID], read: Injected[ResponseNetworkReadModel]
+    ) -> JobDetailView:
         """One incoming request and every result it produced (newest first)."""
         job = read.job(job_id)
         if job is None:
@@ -120,7 +123,10 @@ class IncomingRequestController(Controller):
         responses=error_responses(401, 403, 404, 409),
     )
     def retry_job(
-        self, request: Request[Any, Any, Any], job_id: uuid.UUID, operations: Operations
+        self,
+        request: Request[Any, Any, Any],
+        job_id: FromPath[uuid.UUID],
+        operations: Injected[Operations],
     ) -> JobView:
         """Put a failed request back in the queue with fresh attempts. Refused (409) when its
         failure has already been exported: the request network has closed the request."""
@@ -136,11 +142,11 @@ class ResultController(Controller):
     @get("/", sync_to_thread=True, responses=error_responses(401, 403, 422))
     def list_results(
         self,
-        read: ReadModel,
-        page: PageParams,
-        status: AnswerStatus | None = None,
-        exported: bool | None = None,
-        cache_hit: bool | None = None,
+        read: Injected[ResponseNetworkReadModel],
+        page: Injected[PageParams],
+        status: FromQuery[AnswerStatus | None] = None,
+        exported: FromQuery[bool | None] = None,
+        cache_hit: FromQuery[bool | None] = None,
         index: Text = None,
         since: Since = None,
         until: Until = None,
@@ -164,10 +170,10 @@ class ResultController(Controller):
     @get("/{result_id:uuid}", sync_to_thread=True, responses=error_responses(401, 403, 404))
     def get_result(
         self,
-        result_id: uuid.UUID,
-        read: ReadModel,
+        result_id: FromPath[uuid.UUID],
+        read: Injected[ResponseNetworkReadModel],
         include_data: Annotated[
-            bool, Parameter(description="Include the whole answer (may be large).")
+            bool, QueryParameter(description="Include the whole answer (may be large).")
         ] = False,
     ) -> ResultDetailView:
         """A result with a preview of its hits and how it was executed."""
@@ -185,9 +191,9 @@ class CacheController(Controller):
     @get("/", guards=[READ], sync_to_thread=True, responses=error_responses(401, 403, 422))
     def list_entries(
         self,
-        cache_inspector: CacheInspector,
-        clock: ClockDependency,
-        page: PageParams,
+        cache_inspector: Injected[QueryCacheInspector],
+        clock: Injected[Clock],
+        page: Injected[PageParams],
         index: Text = None,
     ) -> OffsetPagination[CacheEntryView]:
         """Fresh cache entries, most hit first."""
@@ -206,7 +212,7 @@ class CacheController(Controller):
         responses=error_responses(401, 403, 404, 422),
     )
     def invalidate_entry(
-        self, request: Request[Any, Any, Any], key: CacheKey, operations: Operations
+        self, request: Request[Any, Any, Any], key: CacheKey, operations: Injected[Operations]
     ) -> None:
         """Drop one entry (its key, as listed)."""
         operations.invalidate_cache_entry(key, actor(request))
@@ -219,7 +225,7 @@ class CacheController(Controller):
         responses=error_responses(401, 403, 422),
     )
     def invalidate_many(
-        self, request: Request[Any, Any, Any], operations: Operations, index: Text = None
+        self, request: Request[Any, Any, Any], operations: Injected[Operations], index: Text = None
     ) -> RemovedView:
         """Drop every entry of ``index``, or every entry when no index is given."""
         who = actor(request)
@@ -237,9 +243,9 @@ class CacheController(Controller):
     def warm(
         self,
         request: Request[Any, Any, Any],
-        data: WarmBody,
-        operations: Operations,
-        clock: ClockDependency,
+        data: JSONBody[WarmBody],
+        operations: Injected[Operations],
+        clock: Injected[Clock],
     ) -> CacheEntryView:
         """Run a query now (checked by the query policy) and cache its answer."""
         warmed = operations.warm_cache(data.query_type, data.query_params, actor(request))
@@ -254,11 +260,11 @@ class BatchController(Controller):
     @get("/", guards=[READ], sync_to_thread=True, responses=error_responses(401, 403, 422))
     def list_batches(
         self,
-        read: ReadModel,
-        page: PageParams,
-        direction: Literal["import", "export"],
-        batch_type: BatchTypeName | None = None,
-        status: Annotated[str | None, Parameter(max_length=20, pattern=r"^[a-z]+$")] = None,
+        read: Injected[ResponseNetworkReadModel],
+        page: Injected[PageParams],
+        direction: FromQuery[Literal["import", "export"]],
+        batch_type: FromQuery[BatchTypeName | None] = None,
+        status: Annotated[str | None, QueryParameter(max_length=20, pattern=r"^[a-z]+$")] = None,
         sort: Sort = None,
     ) -> OffsetPagination[BatchView]:
         """Batches this network wrote (``export``) or found in its inbox (``import``),
@@ -288,7 +294,9 @@ class BatchController(Controller):
         sync_to_thread=True,
         responses=error_responses(401, 403, 404),
     )
-    def get_batch(self, batch_id: uuid.UUID, read: ReadModel) -> BatchView:
+    def get_batch(
+        self, batch_id: FromPath[uuid.UUID], read: Injected[ResponseNetworkReadModel]
+    ) -> BatchView:
         """An export batch by its id, or an import batch by its record id."""
         exported = read.export_batch(batch_id)
         if exported is not None:
@@ -306,7 +314,10 @@ class BatchController(Controller):
         responses=error_responses(401, 403, 404, 409),
     )
     def reexport(
-        self, request: Request[Any, Any, Any], batch_id: uuid.UUID, operations: Operations
+        self,
+        request: Request[Any, Any, Any],
+        batch_id: FromPath[uuid.UUID],
+        operations: Injected[Operations],
     ) -> ReExportView:
         """Send an export batch's contents again in a new batch (results not acknowledged,
         or a full users snapshot); the export task is asked to run now."""
@@ -322,10 +333,10 @@ class DeadLetterController(Controller):
     @get("/", guards=[READ], sync_to_thread=True, responses=error_responses(401, 403, 422))
     def list_letters(
         self,
-        dead_letters: DeadLetterStore,
-        page: PageParams,
+        dead_letters: Injected[DeadLetters],
+        page: Injected[PageParams],
         actor_name: Text = None,
-        retried: bool | None = None,
+        retried: FromQuery[bool | None] = None,
     ) -> OffsetPagination[DeadLetterView]:
         """Task messages that exhausted their retries, newest first."""
         page = bounded(page)
@@ -342,7 +353,10 @@ class DeadLetterController(Controller):
         responses=error_responses(401, 403, 404, 409),
     )
     def retry_letter(
-        self, request: Request[Any, Any, Any], letter_id: uuid.UUID, operations: Operations
+        self,
+        request: Request[Any, Any, Any],
+        letter_id: FromPath[uuid.UUID],
+        operations: Injected[Operations],
     ) -> DeadLetterView:
         """Send the message again, once."""
         return dead_letter_view(operations.retry_dead_letter(letter_id, actor(request)))
@@ -355,7 +369,10 @@ class DeadLetterController(Controller):
         responses=error_responses(401, 403, 404),
     )
     def discard_letter(
-        self, request: Request[Any, Any, Any], letter_id: uuid.UUID, operations: Operations
+        self,
+        request: Request[Any, Any, Any],
+        letter_id: FromPath[uuid.UUID],
+        operations: Injected[Operations],
     ) -> None:
         """Drop the message (its contents stay in the audit entry)."""
         operations.discard_dead_letter(letter_id, actor(request))
@@ -370,11 +387,11 @@ class LogController(Controller):
     @get("/", sync_to_thread=True, responses=error_responses(401, 403, 422))
     def list_logs(
         self,
-        read: ReadModel,
-        page: PageParams,
-        level: LevelName | None = None,
+        read: Injected[ResponseNetworkReadModel],
+        page: Injected[PageParams],
+        level: FromQuery[LevelName | None] = None,
         component: Text = None,
-        request_id: uuid.UUID | None = None,
+        request_id: FromQuery[uuid.UUID | None] = None,
         since: Since = None,
         until: Until = None,
         sort: Sort = None,

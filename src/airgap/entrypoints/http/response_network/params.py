@@ -5,24 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from litestar.params import Dependency, Parameter
+from litestar.params import QueryParameter
 
 from airgap.domain.model.errors import ValidationFailed
 from airgap.entrypoints.http.common.pagination import PageParams
-from airgap.ports.cache_admin import QueryCacheInspector
-from airgap.ports.clock import Clock
-from airgap.ports.dead_letters import DeadLetters
-from airgap.ports.operations import ResponseNetworkReadModel
 
 #: Offsets past this are refused (a list is never that long; PostgreSQL's OFFSET is bigint).
 MAX_OFFSET = 1_000_000_000
 
 _PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
-Text = Annotated[str | None, Parameter(min_length=1, max_length=255, pattern=_PRINTABLE)]
+Text = Annotated[str | None, QueryParameter(min_length=1, max_length=255, pattern=_PRINTABLE)]
 Sort = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         min_length=1,
         max_length=50,
         pattern=r"^-?[a-z_]+$",
@@ -30,9 +26,9 @@ Sort = Annotated[
     ),
 ]
 Since = Annotated[
-    datetime | None, Parameter(description="From this time on (ISO 8601; UTC if no offset).")
+    datetime | None, QueryParameter(description="From this time on (ISO 8601; UTC if no offset).")
 ]
-Until = Annotated[datetime | None, Parameter(description="Before this time (ISO 8601).")]
+Until = Annotated[datetime | None, QueryParameter(description="Before this time (ISO 8601).")]
 
 
 def bounded(page: PageParams) -> PageParams:
@@ -54,10 +50,3 @@ def text(value: str | None) -> str | None:
     if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ValidationFailed("text parameters must not contain control characters")
     return value
-
-
-# Dependencies typed by a port (a Protocol): Litestar cannot isinstance-check those.
-ReadModel = Annotated[ResponseNetworkReadModel, Dependency(skip_validation=True)]
-DeadLetterStore = Annotated[DeadLetters, Dependency(skip_validation=True)]
-CacheInspector = Annotated[QueryCacheInspector, Dependency(skip_validation=True)]
-ClockDependency = Annotated[Clock, Dependency(skip_validation=True)]

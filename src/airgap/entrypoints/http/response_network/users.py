@@ -8,15 +8,17 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.pagination import OffsetPagination
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from airgap.domain.model.users import ProfileType, Role
 from airgap.domain.services.user_admin import AccountChanges, NewAccount, UserAdmin
+from airgap.entrypoints.http.common.di import Injected
 from airgap.entrypoints.http.common.errors import error_responses
 from airgap.entrypoints.http.common.openapi import AUTHENTICATED
 from airgap.entrypoints.http.common.pagination import PageParams, page_of
 from airgap.entrypoints.http.response_network.operations import actor
-from airgap.entrypoints.http.response_network.params import ReadModel, Sort, Text, bounded, text
+from airgap.entrypoints.http.response_network.params import Sort, Text, bounded, text
 from airgap.entrypoints.http.response_network.schemas import (
     NewUserBody,
     PasswordResetView,
@@ -28,6 +30,7 @@ from airgap.entrypoints.http.response_network.schemas import (
     user_view,
 )
 from airgap.entrypoints.http.response_network.security import ACT, READ
+from airgap.ports.operations import ResponseNetworkReadModel
 
 USERS_PATH = "/api/v1/users"
 
@@ -40,11 +43,11 @@ class UserController(Controller):
     @get("/", guards=[READ], sync_to_thread=True, responses=error_responses(401, 403, 422))
     def list_users(
         self,
-        read: ReadModel,
-        page: PageParams,
-        profile_type: ProfileName | None = None,
-        role: RoleName | None = None,
-        is_active: bool | None = None,
+        read: Injected[ResponseNetworkReadModel],
+        page: Injected[PageParams],
+        profile_type: FromQuery[ProfileName | None] = None,
+        role: FromQuery[RoleName | None] = None,
+        is_active: FromQuery[bool | None] = None,
         search: Text = None,
         sort: Sort = None,
     ) -> OffsetPagination[UserView]:
@@ -70,7 +73,10 @@ class UserController(Controller):
         responses=error_responses(401, 403, 409, 422),
     )
     def create_user(
-        self, request: Request[Any, Any, Any], data: NewUserBody, user_admin: UserAdmin
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[NewUserBody],
+        user_admin: Injected[UserAdmin],
     ) -> Response[UserView]:
         """Create an account (password policy applies); it reaches the request network
         with the next users export."""
@@ -97,7 +103,7 @@ class UserController(Controller):
         sync_to_thread=True,
         responses=error_responses(401, 403, 404),
     )
-    def get_user(self, user_id: uuid.UUID, user_admin: UserAdmin) -> UserView:
+    def get_user(self, user_id: FromPath[uuid.UUID], user_admin: Injected[UserAdmin]) -> UserView:
         return user_view(user_admin.get(user_id))
 
     @put(
@@ -109,9 +115,9 @@ class UserController(Controller):
     def update_user(
         self,
         request: Request[Any, Any, Any],
-        user_id: uuid.UUID,
-        data: UpdateUserBody,
-        user_admin: UserAdmin,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[UpdateUserBody],
+        user_admin: Injected[UserAdmin],
     ) -> UserView:
         """Change the profile, limits, priority, role, e-mail or name; the version grows by
         one when anything changed."""
@@ -133,7 +139,10 @@ class UserController(Controller):
         responses=error_responses(401, 403, 404, 409),
     )
     def deactivate_user(
-        self, request: Request[Any, Any, Any], user_id: uuid.UUID, user_admin: UserAdmin
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        user_admin: Injected[UserAdmin],
     ) -> UserView:
         """Lock the account out here at once, and on the request network after the next
         crossing."""
@@ -147,7 +156,10 @@ class UserController(Controller):
         responses=error_responses(401, 403, 404),
     )
     def activate_user(
-        self, request: Request[Any, Any, Any], user_id: uuid.UUID, user_admin: UserAdmin
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        user_admin: Injected[UserAdmin],
     ) -> UserView:
         return user_view(user_admin.activate(user_id, actor(request)))
 
@@ -161,9 +173,9 @@ class UserController(Controller):
     def reset_password(
         self,
         request: Request[Any, Any, Any],
-        user_id: uuid.UUID,
-        user_admin: UserAdmin,
-        data: ResetPasswordBody | None = None,
+        user_id: FromPath[uuid.UUID],
+        user_admin: Injected[UserAdmin],
+        data: JSONBody[ResetPasswordBody | None] = None,
     ) -> PasswordResetView:
         """Set the given password, or generate one (returned once as
         ``temporary_password``)."""
