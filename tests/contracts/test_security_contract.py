@@ -111,6 +111,9 @@ def issuers(request: pytest.FixtureRequest) -> Iterator[TokenIssuers]:
             JwtTokenIssuer("s" * 40, RedisTokenDenyList(client, prefix=ours), issuer="airgap-t"),
             JwtTokenIssuer("t" * 40, RedisTokenDenyList(client, prefix=theirs), issuer="airgap-t"),
         )
+        for prefix in (ours, theirs):  # the test clock is years ahead: entries would linger
+            for key in client.scan_iter(match=f"{prefix}:*"):
+                client.delete(key)
     else:  # pragma: no cover - a param without a builder is a mistake in this file
         raise ValueError(f"no token issuer builder for {request.param!r}")
 
