@@ -192,19 +192,7 @@ def _apply(
                 responses.append(_response(manifest, record, now))
             outcomes.append(outcome)
         elif isinstance(record, UserRecord):
-            before = uow.users.get(record.user_id) if sessions is not None else None
-            outcome = apply_user_record(uow, record, now)
-            if (
-                sessions is not None
-                and before is not None
-                and outcome is Outcome.ACCEPTED
-                and before.hashed_password != record.hashed_password
-            ):
-                # A new password from the owner of accounts ends the sessions opened with
-                # the old one (revoked before the commit: should it fail, the worst is
-                # signing in again).
-                sessions.revoke_all(record.user_id, now)
-            outcomes.append(outcome)
+            outcomes.append(apply_user_record(uow, record, now, sessions))
         else:
             outcomes.append(Rejection("?", f"unexpected record {type(record).__name__}"))
     uow.requests.save_all(list(changed.values()))
@@ -261,9 +249,14 @@ def _response(manifest: Manifest, record: ResultRecord, now: datetime) -> Respon
 
 
 def apply_user_record(
-    uow: RequestNetworkUnitOfWork, record: UserRecord, now: datetime
+    uow: RequestNetworkUnitOfWork,
+    record: UserRecord,
+    now: datetime,
+    sessions: TokenIssuer | None = None,
 ) -> ApplyResult:
-    """Apply one account from a users snapshot to the replica, if it is newer."""
+    """Apply one account from a users snapshot to the replica, if it is newer. A new
+    password ends, through ``sessions``, the sessions opened with the old one (revoked
+    before the commit: should it fail, the worst is signing in again)."""
     try:
         profile = ProfileType(record.profile_type)
         role = Role(record.role)
@@ -292,6 +285,8 @@ def apply_user_record(
             )
         )
         return Outcome.ACCEPTED
+    if sessions is not None and current.hashed_password != record.hashed_password:
+        sessions.revoke_all(record.user_id, now)
     current.username = record.username
     current.email = record.email
     current.hashed_password = record.hashed_password
